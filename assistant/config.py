@@ -1,0 +1,110 @@
+"""One typed settings object for the whole application.
+
+Values come, in rising priority, from defaults, an optional ``assistant.toml`` in the working
+directory, and environment variables prefixed ``ASSISTANT_``. Nothing is read at import time:
+call :func:`load_settings` (or construct :class:`Settings`) when needed.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+
+class Settings(BaseSettings):
+    """Application settings (env prefix ``ASSISTANT_``, optional ``assistant.toml``)."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="ASSISTANT_", toml_file="assistant.toml", extra="ignore"
+    )
+
+    data_dir: Path = Field(Path(".assistant"), description="Indexes, caches, models.")
+    cache_dir: Path | None = Field(None, description="Vector cache (default: data_dir/cache).")
+    knowledge_dir: Path = Field(Path("knowledge"), description="Default reading collection.")
+    collection: str = Field("knowledge", description="Default collection name.")
+
+    embedder: str = Field("e5-small-q4", description="'e5-small-q4' or 'st:<model or path>'.")
+    embed_batch_size: int = 16
+    chunk_size: int = Field(900, description="Target chunk length in characters.")
+    chunk_overlap: int = Field(150, description="Characters of sentences carried over.")
+    max_file_mb: float = Field(25.0, description="Files larger than this are skipped.")
+    lock_timeout: float = Field(600.0, description="Seconds a sync waits for another one.")
+
+    chroma_host: str | None = Field(None, description="Use a Chroma server instead of disk.")
+    chroma_port: int = 8000
+
+    top_k: int = 5
+    candidates: int = Field(50, description="Dense and BM25 candidates before fusion.")
+    dense_weight: float = Field(0.9, description="Weight of the dense z-score in fusion.")
+    rerank_model: str | None = Field(None, description="CrossEncoder model for reranking.")
+
+    llm: str = Field("extractive", description="Answerer: extractive, hf:, ollama:, openai:")
+    llms: list[str] = Field(default_factory=list, description="LLMs offered in the web app.")
+    openai_base_url: str | None = None
+    openai_api_key: str | None = None
+    ollama_base_url: str | None = None
+    llm_timeout: float = 120.0
+    llm_max_new_tokens: int = 256
+
+    host: str = "127.0.0.1"
+    port: int = 7860
+    auth: str | None = Field(None, description="'user:password' or a path to a users file.")
+    max_question_chars: int = 1000
+    concurrency_limit: int = 2
+    max_upload_mb: float = 25.0
+
+    @field_validator("chunk_overlap")
+    @classmethod
+    def _overlap_smaller(cls, v: int, info) -> int:
+        size = info.data.get("chunk_size", 900)
+        if v < 0 or v >= size:
+            raise ValueError(f"chunk_overlap must be between 0 and chunk_size ({size})")
+        return v
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls))
+
+    @property
+    def collections_dir(self) -> Path:
+        return self.data_dir / "collections"
+
+    @property
+    def vector_cache_dir(self) -> Path:
+        return self.cache_dir or self.data_dir / "cache"
+
+
+def load_settings(**overrides) -> Settings:
+    """Build settings, applying explicit overrides (e.g. from CLI flags) last."""
+    clean = {k: v for k, v in overrides.items() if v is not None}
+    return Settings(**clean)
+
+
+def offline_environment() -> None:
+    """Set the environment variables that keep libraries from calling home.
+
+    Called by the CLI and app entry points (never at import time). Existing values win.
+    """
+    for key, value in {
+        "HF_HUB_OFFLINE": "1",
+        "TRANSFORMERS_OFFLINE": "1",
+        "GRADIO_ANALYTICS_ENABLED": "False",
+        "ANONYMIZED_TELEMETRY": "False",
+        "TOKENIZERS_PARALLELISM": "false",
+    }.items():
+        os.environ.setdefault(key, value)

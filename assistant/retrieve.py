@@ -1,0 +1,139 @@
+"""Hybrid retrieval: dense (Chroma) and BM25 candidates fused by a per-query z-score blend.
+
+Fusion was chosen by measurement on TyDi-id (see docs/benchmarks.md): reciprocal-rank fusion
+lost to dense retrieval alone, while z-normalising both score lists over the candidate set
+and weighting dense 0.9 / BM25 0.1 beat both.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+import numpy as np
+
+from assistant.config import Settings
+from assistant.embeddings import Embedder, load_embedder
+from assistant.lexical import LexicalIndex
+from assistant.store import CollectionPaths, Snapshot, StoreError, chroma_client, chroma_collection
+from assistant.types import Chunk, Passage
+
+
+class CollectionIndex:
+    """A loaded snapshot: chunks, BM25 index, the Chroma collection and the query embedder."""
+
+    def __init__(self, settings: Settings, name: str) -> None:
+        self.paths = CollectionPaths(settings, name)
+        snapshot = self.paths.current_snapshot()
+        if snapshot is None:
+            raise StoreError(f"collection {name!r} is not indexed yet: run `assistant index --collection {name}`")
+        self.name = name
+        self.snapshot: Snapshot = snapshot
+        self.chunks: dict[str, Chunk] = {c.id: c for c in snapshot.chunks}
+        self.lexical = LexicalIndex.load(snapshot.folder / "lexical")
+        self.embedder: Embedder = load_embedder(snapshot.embedder)
+        self.collection = chroma_collection(chroma_client(settings), snapshot.manifest["chroma_collection"])
+
+    @property
+    def manifest(self) -> dict:
+        return self.snapshot.manifest
+
+    def is_stale(self) -> bool:
+        """True when a newer snapshot has been published since this one was loaded."""
+        current = self.paths.current.read_text().strip() if self.paths.current.exists() else ""
+        return current != self.snapshot.folder.name
+
+    def dense(self, vector: np.ndarray, k: int) -> dict[str, float]:
+        """Cosine similarity of the ``k`` nearest chunks of this snapshot."""
+        if not self.chunks:
+            return {}
+        n = min(len(self.chunks), k + 10)
+        result = self.collection.query(query_embeddings=[vector.tolist()], n_results=n, include=["distances"])
+        pairs = zip(result["ids"][0], result["distances"][0])
+        hits = {cid: 1.0 - float(d) for cid, d in pairs if cid in self.chunks}
+        return dict(list(hits.items())[:k])
+
+    def dense_scores_for(self, vector: np.ndarray, ids: list[str]) -> dict[str, float]:
+        """Exact cosine similarity for chunks the nearest-neighbour search did not return."""
+        if not ids:
+            return {}
+        got = self.collection.get(ids=ids, include=["embeddings"])
+        return {cid: float(np.dot(np.asarray(e, dtype=np.float32), vector)) for cid, e in zip(got["ids"], got["embeddings"])}
+
+
+def zscores(values: np.ndarray) -> np.ndarray:
+    std = float(values.std())
+    return (values - values.mean()) / std if std > 1e-9 else np.zeros_like(values)
+
+
+@dataclass
+class Retriever:
+    """Search one collection: dense, BM25 or hybrid, with an optional cross-encoder rerank."""
+
+    index: CollectionIndex
+    candidates: int = 50
+    dense_weight: float = 0.9
+    reranker: object | None = None
+
+    def search(self, query: str, k: int = 5, mode: str = "hybrid") -> list[Passage]:
+        """The ``k`` best passages for ``query``; each carries its dense and BM25 scores."""
+        query = query.strip()
+        if not query:
+            return []
+        vector = self.index.embedder.embed_queries([query])[0]
+        bm25_all = self.index.lexical.scores(query)
+        dense = self.index.dense(vector, self.candidates) if mode != "bm25" else {}
+        lexical = dict(self.index.lexical.top(query, self.candidates)) if mode != "dense" else {}
+        ids = list(dict.fromkeys([*dense, *lexical]))
+        if not ids:
+            return []
+        dense.update(self.index.dense_scores_for(vector, [i for i in ids if i not in dense]))
+        d = np.array([dense.get(i, 0.0) for i in ids], dtype=np.float32)
+        b = np.array([self.index.lexical.score_of(bm25_all, i) for i in ids], dtype=np.float32)
+        fused = {"dense": d, "bm25": b}.get(mode)
+        if fused is None:
+            fused = self.dense_weight * zscores(d) + (1 - self.dense_weight) * zscores(b)
+        order = np.argsort(-fused, kind="stable")
+        passages = [
+            Passage(self.index.chunks[ids[i]], float(fused[i]), float(d[i]), float(b[i]))
+            for i in order[: max(k, self.candidates if self.reranker else k)]
+        ]
+        if self.reranker is not None:
+            passages = rerank(self.reranker, query, passages)
+        for rank, passage in enumerate(passages[:k], 1):
+            passage.rank = rank
+        return passages[:k]
+
+
+def rerank(model, query: str, passages: list[Passage]) -> list[Passage]:
+    """Reorder passages by a sentence-transformers ``CrossEncoder``'s scores."""
+    if not passages:
+        return passages
+    scores = model.predict([(query, p.chunk.text) for p in passages], show_progress_bar=False)
+    for passage, score in zip(passages, scores):
+        passage.rerank_score = float(score)
+    return sorted(passages, key=lambda p: -p.rerank_score)
+
+
+_RERANKERS: dict[str, object] = {}
+_RERANK_LOCK = threading.Lock()
+
+
+def load_reranker(model: str):
+    """A CrossEncoder loaded once per process (offline: the model must be on disk)."""
+    with _RERANK_LOCK:
+        if model not in _RERANKERS:
+            from sentence_transformers import CrossEncoder
+
+            try:
+                _RERANKERS[model] = CrossEncoder(model, device="cpu")
+            except Exception as exc:
+                raise StoreError(f"cannot load rerank model {model!r}: {exc}") from exc
+        return _RERANKERS[model]
+
+
+def open_retriever(settings: Settings, collection: str | None = None) -> Retriever:
+    """A retriever over a collection, configured from settings."""
+    index = CollectionIndex(settings, collection or settings.collection)
+    reranker = load_reranker(settings.rerank_model) if settings.rerank_model else None
+    return Retriever(index, settings.candidates, settings.dense_weight, reranker)

@@ -1,0 +1,120 @@
+"""Plain data objects shared by every stage. They know nothing of LangChain, Chroma or Gradio."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Marker:
+    """A position in a document's cleaned text where a page or section begins."""
+
+    offset: int
+    label: str
+
+
+@dataclass
+class Document:
+    """One reading after loading and cleaning.
+
+    ``text`` is the cleaned text; all offsets (chunks, pages, sections) point into it.
+    ``source`` is the file path relative to the collection folder.
+    """
+
+    source: str
+    text: str
+    metadata: dict[str, Any] = field(default_factory=dict)
+    pages: list[Marker] = field(default_factory=list)
+    sections: list[Marker] = field(default_factory=list)
+
+    @property
+    def title(self) -> str:
+        return str(self.metadata.get("title") or self.source)
+
+    def label_at(self, offset: int, markers: list[Marker]) -> str | None:
+        """The label of the last marker at or before ``offset``."""
+        found = None
+        for marker in markers:
+            if marker.offset <= offset:
+                found = marker.label
+            else:
+                break
+        return found
+
+
+@dataclass
+class Chunk:
+    """A window of a document's cleaned text, ``text == document.text[start:end]``."""
+
+    id: str
+    source: str
+    text: str
+    start: int
+    end: int
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def title(self) -> str:
+        return str(self.metadata.get("title") or self.source)
+
+    @property
+    def location(self) -> str:
+        """Human-readable place of the chunk: page, section and paragraph where known."""
+        parts = []
+        if self.metadata.get("page"):
+            parts.append(f"p. {self.metadata['page']}")
+        if self.metadata.get("section"):
+            parts.append(str(self.metadata["section"]))
+        if self.metadata.get("paragraph"):
+            parts.append(f"¶ {self.metadata['paragraph']}")
+        return " · ".join(parts)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class Passage:
+    """A retrieved chunk with its scores (``score`` is the fused one used for ranking)."""
+
+    chunk: Chunk
+    score: float
+    dense_score: float | None = None
+    bm25_score: float | None = None
+    rerank_score: float | None = None
+    rank: int = 0
+
+
+@dataclass
+class Citation:
+    """A numbered reference from an answer to a passage; ``quote`` is verbatim in ``text``."""
+
+    n: int
+    chunk_id: str
+    source: str
+    title: str
+    location: str
+    text: str
+    quote: str
+    start: int
+    end: int
+    supported: bool = True
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class Answer:
+    """An answer with its citations; ``[n]`` markers in ``text`` match ``citations`` exactly."""
+
+    text: str
+    citations: list[Citation] = field(default_factory=list)
+    abstained: bool = False
+    language: str = "id"
+    llm: str = "extractive"
+    timings: dict[str, float] = field(default_factory=dict)
+    passages: list[Passage] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    unsupported: list[str] = field(default_factory=list)
