@@ -1,0 +1,229 @@
+"""Check the evaluation question sets against the cleaned knowledge collection.
+
+Usage::
+
+    python evals/check_sets.py                      # every evals/*.jsonl against knowledge/
+    python evals/check_sets.py evals/source.jsonl   # selected sets
+    python evals/check_sets.py --knowledge DIR SET.jsonl ...
+
+Every document is loaded with :func:`assistant.ingest.load_document`, so the quotes are checked
+against the same cleaned text the indexer chunks (stray ``Â``, non-breaking spaces and other
+mojibake removed), not against the raw files. A quote matches after whitespace normalisation and
+case-folding, as DESIGN.md specifies for relevance.
+
+Checks (errors make the exit code 1):
+
+* every line is a JSON object; ids are unique across all the sets checked;
+* ``lang`` is ``id`` or ``en``; ``question`` is a non-empty string; ``answerable`` is a bool;
+* answerable items have a non-empty list ``gold_quotes`` of strings, each a verbatim
+  substring of some cleaned document; unanswerable items have no quotes;
+* optional fields have the right type: ``reference_answer`` (str), ``sources`` (list of file
+  names in the collection), ``paragraph`` (1-based paragraph number of the cleaned source);
+* when ``sources`` is given, each quote occurs in one of the listed files and each listed file
+  holds at least one quote; when ``paragraph`` is given, each quote lies in that paragraph;
+* every paragraph of the source essay has at least one question in ``source.jsonl``;
+* conversation items (``turns``) have at least two turns, each checked like a question.
+
+Quotes shorter than 5 or longer than 30 words are reported as warnings, not errors.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SOURCE_NAME = "diplomasi-siber-dan-liberalisme.md"
+LANGS = {"id", "en"}
+TOP_FIELDS = {"id", "question", "lang", "answerable", "gold_quotes", "reference_answer", "sources",
+              "paragraph", "note"}
+CONV_FIELDS = {"id", "lang", "turns", "note", "sources"}
+TURN_FIELDS = {"question", "answerable", "gold_quotes", "reference_answer", "resolved_question",
+               "sources", "note"}
+
+
+def norm(text: str) -> str:
+    """Collapse whitespace and case-fold, the normalisation DESIGN.md uses for relevance."""
+    return " ".join(text.split()).casefold()
+
+
+@dataclass
+class Report:
+    """Errors, warnings and per-set counts collected while checking."""
+
+    errors: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    counts: dict[str, Counter] = field(default_factory=dict)
+
+
+def load_collection(folder: Path) -> dict[str, str]:
+    """Cleaned, normalised text of every file the indexer would read, by relative path."""
+    from assistant.indexing import scan_folder
+    from assistant.ingest import load_document
+
+    found, _ignored = scan_folder(folder)
+    return {rel: load_document(path, source=rel).text for rel, path in found.items()}
+
+
+def source_paragraphs(texts: dict[str, str]) -> list[str]:
+    """Normalised paragraphs of the source essay (blank-line separated in the cleaned text)."""
+    text = texts.get(SOURCE_NAME, "")
+    return [norm(p) for p in text.split("\n\n") if p.strip()]
+
+
+def check_quotes(where: str, item: dict, docs: dict[str, str], paras: list[str], rep: Report) -> None:
+    """Check gold_quotes, sources and paragraph of one question or turn."""
+    answerable = item.get("answerable")
+    quotes = item.get("gold_quotes")
+    if not answerable:
+        if quotes:
+            rep.errors.append(f"{where}: unanswerable but has gold_quotes")
+        return
+    if not isinstance(quotes, list) or not quotes or not all(isinstance(q, str) and q.strip() for q in quotes):
+        rep.errors.append(f"{where}: answerable needs a non-empty list of string gold_quotes")
+        return
+    sources = item.get("sources")
+    if sources is not None:
+        if not isinstance(sources, list) or not all(isinstance(s, str) for s in sources):
+            rep.errors.append(f"{where}: sources must be a list of file names")
+            sources = None
+        else:
+            for s in sources:
+                if s not in docs:
+                    rep.errors.append(f"{where}: source {s!r} is not in the collection")
+    used: set[str] = set()
+    for q in quotes:
+        nq = norm(q)
+        words = len(q.split())
+        if not 5 <= words <= 30:
+            rep.warnings.append(f"{where}: quote has {words} words: {q[:60]!r}")
+        hits = [name for name, text in docs.items() if nq in text]
+        if not hits:
+            rep.errors.append(f"{where}: quote not found in any cleaned document: {q!r}")
+            continue
+        if sources:
+            inside = [h for h in hits if h in sources]
+            if not inside:
+                rep.errors.append(f"{where}: quote found only in {hits}, not in sources {sources}: {q[:60]!r}")
+            used.update(inside)
+        if "paragraph" in item:
+            n = item["paragraph"]
+            if not isinstance(n, int) or not 1 <= n <= len(paras):
+                rep.errors.append(f"{where}: paragraph must be 1..{len(paras)}, got {n!r}")
+            elif nq not in paras[n - 1]:
+                where_found = [i + 1 for i, p in enumerate(paras) if nq in p]
+                rep.errors.append(f"{where}: quote not in paragraph {n} (found in {where_found}): {q[:60]!r}")
+    for s in sources or []:
+        if s in docs and s not in used:
+            rep.errors.append(f"{where}: listed source {s} holds none of the gold quotes")
+
+
+def check_question(where: str, item: dict, allowed: set[str], docs: dict[str, str], paras: list[str],
+                   rep: Report) -> None:
+    """Field and quote checks for one question (a top-level item or a conversation turn)."""
+    extra = set(item) - allowed
+    if extra:
+        rep.warnings.append(f"{where}: unknown fields {sorted(extra)}")
+    if not isinstance(item.get("question"), str) or not item["question"].strip():
+        rep.errors.append(f"{where}: question must be a non-empty string")
+    if not isinstance(item.get("answerable"), bool):
+        rep.errors.append(f"{where}: answerable must be true or false")
+    for key in ("reference_answer", "resolved_question", "note"):
+        if key in item and not isinstance(item[key], str):
+            rep.errors.append(f"{where}: {key} must be a string")
+    check_quotes(where, item, docs, paras, rep)
+
+
+def check_set(path: Path, docs: dict[str, str], paras: list[str], seen: set[str], rep: Report) -> None:
+    """Check every line of one JSONL set and count its questions by language and answerability."""
+    counts: Counter = Counter()
+    covered: set[int] = set()
+    for lineno, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        where = f"{path.name}:{lineno}"
+        try:
+            item = json.loads(line)
+        except json.JSONDecodeError as exc:
+            rep.errors.append(f"{where}: invalid JSON ({exc})")
+            continue
+        if not isinstance(item, dict):
+            rep.errors.append(f"{where}: not a JSON object")
+            continue
+        qid = item.get("id")
+        if not isinstance(qid, str) or not qid:
+            rep.errors.append(f"{where}: missing id")
+        elif qid in seen:
+            rep.errors.append(f"{where}: duplicate id {qid!r}")
+        else:
+            seen.add(qid)
+        where = f"{path.name}:{lineno} [{qid}]"
+        lang = item.get("lang")
+        if lang not in LANGS:
+            rep.errors.append(f"{where}: lang must be 'id' or 'en', got {lang!r}")
+        if "turns" in item:
+            turns = item["turns"]
+            if set(item) - CONV_FIELDS:
+                rep.warnings.append(f"{where}: unknown fields {sorted(set(item) - CONV_FIELDS)}")
+            if not isinstance(turns, list) or len(turns) < 2:
+                rep.errors.append(f"{where}: a conversation needs at least two turns")
+                continue
+            for i, turn in enumerate(turns, 1):
+                if not isinstance(turn, dict):
+                    rep.errors.append(f"{where} turn {i}: not an object")
+                    continue
+                check_question(f"{where} turn {i}", turn, TURN_FIELDS, docs, paras, rep)
+                counts[(lang, "turn", "answerable" if turn.get("answerable") else "unanswerable")] += 1
+            counts[(lang, "conversation", "")] += 1
+        else:
+            check_question(where, item, TOP_FIELDS, docs, paras, rep)
+            if isinstance(item.get("paragraph"), int):
+                covered.add(item["paragraph"])
+            elif path.name == "source.jsonl" and item.get("answerable"):
+                rep.errors.append(f"{where}: answerable source questions need a paragraph number")
+            counts[(lang, "question", "answerable" if item.get("answerable") else "unanswerable")] += 1
+    rep.counts[path.name] = counts
+    if path.name == "source.jsonl":
+        missing = sorted(set(range(1, len(paras) + 1)) - covered)
+        if missing:
+            rep.errors.append(f"{path.name}: source paragraphs without a question: {missing}")
+
+
+def print_summary(rep: Report, ndocs: int) -> None:
+    """Counts per set (language x answerable), then warnings and errors."""
+    print(f"collection: {ndocs} cleaned documents")
+    for name, counts in rep.counts.items():
+        parts = [f"{lang}/{kind}{'/' + ans if ans else ''}={n}" for (lang, kind, ans), n in sorted(counts.items())]
+        print(f"{name}: " + ", ".join(parts))
+    for w in rep.warnings:
+        print(f"warning: {w}")
+    for e in rep.errors:
+        print(f"ERROR: {e}")
+    print("OK: all checks passed" if not rep.errors else f"FAILED: {len(rep.errors)} error(s)")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command-line entry point; returns the exit code."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("sets", nargs="*", type=Path, help="JSONL sets (default: evals/*.jsonl)")
+    parser.add_argument("--knowledge", type=Path, default=ROOT / "knowledge", help="collection folder")
+    args = parser.parse_args(argv)
+    sys.path.insert(0, str(ROOT))
+    texts = load_collection(args.knowledge)
+    docs = {name: norm(text) for name, text in texts.items()}
+    paras = source_paragraphs(texts)
+    sets = args.sets or sorted((ROOT / "evals").glob("*.jsonl"))
+    rep = Report()
+    seen: set[str] = set()
+    for path in sets:
+        check_set(path, docs, paras, seen, rep)
+    print_summary(rep, len(docs))
+    return 1 if rep.errors else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
