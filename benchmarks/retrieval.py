@@ -1,0 +1,180 @@
+"""Retrieval benchmark: Recall@1/5/10, MRR@10 and nDCG@10 of dense, BM25 and hybrid search.
+
+Each corpus line ``{"id", "text"}`` becomes one chunk (never split) whose id is the corpus id.
+The chunks go through the project's own pieces: passage vectors from the vector cache (so a
+rerun embeds nothing), a Chroma collection, a snapshot with its BM25 index, and the
+:class:`~assistant.retrieve.Retriever` that the CLI and web app use. A query
+``{"id", "question", "gold_passage_ids"}`` counts a passage as relevant when its id is gold.
+
+Usage::
+
+    python benchmarks/retrieval.py --corpus corpus.jsonl --queries queries_valid.jsonl --mode all
+
+With ``--json`` the last stdout line is one JSON object (for ``--mode all``: the hybrid figures
+at the top level, every mode under ``"modes"``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from assistant.config import Settings, load_settings, offline_environment
+from assistant.embeddings import VectorCache, embed_passages_cached, load_embedder
+from assistant.indexing import SyncProgress, collection_lock
+from assistant.metrics import mean_metrics, retrieval_metrics
+from assistant.retrieve import CollectionIndex, Retriever
+from assistant.store import (
+    CollectionPaths,
+    Snapshot,
+    atomic_write,
+    chroma_add,
+    chroma_client,
+    chroma_collection,
+    chroma_name,
+    file_sha256,
+    now_iso,
+)
+from assistant.types import Chunk
+
+MODES = ("dense", "bm25", "hybrid")
+METRICS = ("recall@1", "recall@5", "recall@10", "mrr@10", "ndcg@10")
+
+
+def read_jsonl(path: Path) -> list[dict]:
+    with open(path, encoding="utf-8") as fh:
+        return [json.loads(line) for line in fh if line.strip()]
+
+
+def log(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
+
+
+def corpus_chunks(rows: list[dict]) -> list[Chunk]:
+    """One chunk per corpus passage, keeping its id; offsets cover the whole passage."""
+    return [Chunk(id=r["id"], source=r["id"], text=r["text"], start=0, end=len(r["text"])) for r in rows]
+
+
+def collection_name(corpus: Path) -> str:
+    return f"bench-{corpus.parent.name}-{corpus.stem}"[:63]
+
+
+def index_corpus(settings: Settings, corpus: Path) -> tuple[str, dict]:
+    """Publish a snapshot of ``corpus`` unless the current one already holds the same file.
+
+    Returns the collection name and build statistics (embedded passages, seconds).
+    """
+    name, sha = collection_name(corpus), file_sha256(corpus)
+    paths = CollectionPaths(settings, name)
+    embedder = load_embedder(settings.embedder)
+    target = chroma_name(name, embedder.id, embedder.dim)
+    current = paths.current_snapshot()
+    collection = chroma_collection(chroma_client(settings), target)
+    if current and current.manifest.get("corpus_sha256") == sha and current.manifest.get("chroma_collection") == target:
+        if collection.count() == len(current.chunks):
+            return name, {"embedded": 0, "seconds": 0.0, "reused": True}
+    with collection_lock(paths, settings.lock_timeout, SyncProgress()):
+        atomic_write(paths.info, json.dumps({"name": name, "folder": str(corpus.parent), "created": now_iso()}))
+        chunks = corpus_chunks(read_jsonl(corpus))
+        started = time.perf_counter()
+        cache = VectorCache(settings.vector_cache_dir / "vectors.sqlite")
+        try:
+            log(f"embedding {len(chunks)} passages (cached ones are reused)")
+            vectors, embedded = embed_passages_cached(embedder, [c.text for c in chunks], cache, settings.embed_batch_size)
+        finally:
+            cache.close()
+        seconds = time.perf_counter() - started
+        chroma_add(collection, chunks, vectors)
+        snapshot = Snapshot(paths.new_snapshot_folder(), {
+            "collection": name, "folder": str(corpus.parent), "embedder": embedder.id, "dim": embedder.dim,
+            "chroma_collection": target, "chunking": {"one_chunk_per_line": str(corpus.name)},
+            "synced_at": now_iso(), "corpus_sha256": sha, "files": {},
+        }, chunks)
+        snapshot.save()
+        paths.publish(snapshot)
+        paths.prune(snapshot)
+    return name, {"embedded": embedded, "seconds": round(seconds, 1), "reused": False}
+
+
+def load_queries(path: Path, limit: int | None, sample: int | None, seed: int) -> list[dict]:
+    """Queries with at least one gold passage; a seeded random ``sample`` or the first ``limit``."""
+    queries = [q for q in read_jsonl(path) if q.get("gold_passage_ids")]
+    if sample is not None and sample < len(queries):
+        queries = random.Random(seed).sample(queries, sample)
+    return queries[:limit] if limit else queries
+
+
+def evaluate(retriever: Retriever, queries: list[dict], mode: str) -> dict:
+    """Mean metrics of one mode over ``queries`` plus per-query latency percentiles (ms)."""
+    rows, latencies = [], []
+    for q in queries:
+        started = time.perf_counter()
+        passages = retriever.search(q["question"], k=10, mode=mode)
+        latencies.append((time.perf_counter() - started) * 1000)
+        rows.append(retrieval_metrics([p.chunk.id for p in passages], set(q["gold_passage_ids"])))
+    result = {"mode": mode, "n": len(rows), **{k: round(v, 4) for k, v in mean_metrics(rows).items()}}
+    if latencies:
+        result["latency_ms_p50"] = round(float(np.percentile(latencies, 50)), 1)
+        result["latency_ms_p95"] = round(float(np.percentile(latencies, 95)), 1)
+    return result
+
+
+def table(results: list[dict]) -> str:
+    head = f"{'mode':<8} {'n':>5} " + " ".join(f"{m:>9}" for m in METRICS) + f" {'p50 ms':>7} {'p95 ms':>7}"
+    lines = [head]
+    for r in results:
+        cells = " ".join(f"{r[m]:>9.3f}" for m in METRICS)
+        lines.append(f"{r['mode']:<8} {r['n']:>5} {cells} {r.get('latency_ms_p50', 0):>7.1f} {r.get('latency_ms_p95', 0):>7.1f}")
+    return "\n".join(lines)
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--corpus", type=Path, required=True, help='JSONL of {"id","text"}, one passage a line')
+    parser.add_argument("--queries", type=Path, required=True, help='JSONL of {"id","question","gold_passage_ids"}')
+    parser.add_argument("--mode", choices=[*MODES, "all"], default="all")
+    parser.add_argument("--json", action="store_true", help="end with one JSON line of the results")
+    parser.add_argument("--data-dir", type=Path, default=Path(".assistant/bench"), help="index and vector cache")
+    parser.add_argument("--dense-weight", type=float, default=None, help="hybrid: weight of the dense z-score")
+    parser.add_argument("--candidates", type=int, default=None, help="dense and BM25 candidates before fusion")
+    parser.add_argument("--limit", type=int, default=None, help="only the first N queries")
+    parser.add_argument("--sample", type=int, default=None, help="a random sample of N queries (see --seed)")
+    parser.add_argument("--seed", type=int, default=0)
+    return parser.parse_args(argv)
+
+
+def open_bench(args: argparse.Namespace) -> tuple[Retriever, dict]:
+    """Index the corpus (or reuse the index) and return a retriever configured from ``args``."""
+    settings = load_settings(data_dir=args.data_dir, dense_weight=args.dense_weight, candidates=args.candidates)
+    name, build = index_corpus(settings, args.corpus)
+    index = CollectionIndex(settings, name)
+    return Retriever(index, settings.candidates, settings.dense_weight), build
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    offline_environment()
+    retriever, build = open_bench(args)
+    queries = load_queries(args.queries, args.limit, args.sample, args.seed)
+    retriever.search(queries[0]["question"], k=10) if queries else None  # warm-up: load models, caches
+    results = [evaluate(retriever, queries, mode) for mode in (MODES if args.mode == "all" else (args.mode,))]
+    print(f"corpus {args.corpus} ({len(retriever.index.chunks)} passages), queries {args.queries} ({len(queries)})")
+    print(f"embedder {retriever.index.embedder.id}; dense_weight {retriever.dense_weight}, candidates {retriever.candidates}")
+    print(table(results))
+    if args.json:
+        summary = dict(results[-1])
+        summary.update(dense_weight=retriever.dense_weight, candidates=retriever.candidates, build=build)
+        if len(results) > 1:
+            summary["modes"] = {r["mode"]: r for r in results}
+        print(json.dumps(summary))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
