@@ -48,7 +48,7 @@ def handle_errors():
     try:
         yield
     except (UsageError, EmbedderError, StoreError) as exc:
-        err.print(f"[bold red]error:[/] {exc}")
+        err.print(f"[bold red]error:[/] {exc}", soft_wrap=True)
         raise typer.Exit(2) from None
 
 

@@ -47,7 +47,9 @@ class CollectionIndex:
         """Cosine similarity of the ``k`` nearest chunks of this snapshot."""
         if not self.chunks:
             return {}
-        n = min(len(self.chunks), k + 10)
+        # Chroma may hold vectors of a sync in progress (or killed): ask for enough to skip them.
+        stored = self.collection.count()
+        n = min(stored, k + max(10, stored - len(self.chunks)))
         result = self.collection.query(query_embeddings=[vector.tolist()], n_results=n, include=["distances"])
         pairs = zip(result["ids"][0], result["distances"][0])
         hits = {cid: 1.0 - float(d) for cid, d in pairs if cid in self.chunks}

@@ -1,0 +1,86 @@
+"""Shared fixtures: offline environment, settings with a temporary data folder, an indexed
+default collection, and a vector cache shared by the whole session (so the real embedder runs
+once per distinct text)."""
+
+from __future__ import annotations
+
+import os
+import socket
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+KNOWLEDGE = ROOT / "knowledge"
+
+
+def pytest_configure(config):
+    for key in [k for k in os.environ if k.startswith("ASSISTANT_")]:
+        del os.environ[key]
+    os.environ.update(
+        HF_HUB_OFFLINE="1",
+        TRANSFORMERS_OFFLINE="1",
+        GRADIO_ANALYTICS_ENABLED="False",
+        ANONYMIZED_TELEMETRY="False",
+        TOKENIZERS_PARALLELISM="false",
+    )
+
+
+@pytest.fixture(autouse=True)
+def _no_settings_file(tmp_path, monkeypatch):
+    """Run each test in an empty working directory, so no assistant.toml leaks in."""
+    monkeypatch.chdir(tmp_path)
+
+
+@pytest.fixture(scope="session")
+def shared_cache(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("vector-cache")
+
+
+@pytest.fixture
+def make_settings(tmp_path, shared_cache):
+    """Factory of Settings with a fresh data folder and the shared vector cache."""
+    from assistant.config import Settings
+
+    def make(**overrides):
+        values = {"data_dir": tmp_path / "data", "cache_dir": shared_cache, "knowledge_dir": KNOWLEDGE}
+        values.update(overrides)
+        return Settings(**values)
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def indexed_settings(tmp_path_factory, shared_cache):
+    """Settings whose data folder holds the default collection ``knowledge`` indexed once."""
+    from assistant.config import Settings
+    from assistant.indexing import sync_collection
+
+    settings = Settings(data_dir=tmp_path_factory.mktemp("indexed"), cache_dir=shared_cache, knowledge_dir=KNOWLEDGE)
+    report = sync_collection(settings)
+    assert not report.failed, report.failed
+    return settings
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def write(tmp_path):
+    """Write a text file under tmp_path/readings and return its path."""
+    folder = tmp_path / "readings"
+
+    def _write(name: str, content: str | bytes) -> Path:
+        path = folder / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(content, encoding="utf-8")
+        return path
+
+    _write.folder = folder
+    return _write
