@@ -1,0 +1,469 @@
+"""Answerers: extractive (default, offline) and LLM, with citation checking and abstention.
+
+The extractive answerer quotes the retrieved sentences that best answer the question
+(embedding similarity plus lexical overlap, with a diversity penalty) under a short lead-in
+in the question's language. The LLM answerer streams a model's reply, then checks it: markers
+to passages that do not exist are dropped, each citation gets the passage sentence that best
+supports the claims citing it as its quote, and unsupported sentences are listed. A reply
+that fails, times out or cites nothing falls back to the extractive answer, with a note.
+
+Whether to answer at all is decided before either answerer runs, from calibrated retrieval
+and sentence-support signals (:func:`answerable_probability`; see docs/benchmarks-answers.md).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from assistant.chunking import paragraph_spans, sentence_spans
+from assistant.embeddings import Embedder, VectorCache, embed_passages_cached
+from assistant.types import Answer, Citation, Passage
+
+# Words that frame a question without saying what it is about.
+FRAME_WORDS = frozenset(
+    "apa apakah bagaimana mengapa kenapa siapa kapan mana dimana berapa jelaskan sebutkan menurut bacaan "
+    "teks esai tulisan maksud arti pengertian disebut saja "
+    "what which who whom whose when where why how explain describe define according reading readings "
+    "text essay mean meaning say says said".split()
+)
+NUMBER_QUESTION = re.compile(r"\b(berapa|berapakah|how many|how much|what percentage|jumlah)\b", re.I)
+DEFINITION_QUESTION = re.compile(
+    r"^\s*(apa\s+(itu|yang\s+dimaksud)|apakah\s+(itu|yang\s+dimaksud)|what\s+(is|are)\b|define\b|pengertian|definisi)", re.I
+)
+DEFINITION_CUE = re.compile(
+    r"\b(adalah|ialah|merupakan|didefinisikan|digambarkan sebagai|dipahami sebagai|diartikan|"
+    r"is defined as|refers to|means|is the)\b", re.I
+)
+NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+MARKER = re.compile(r"\[(\d+)\]")
+LLM_MARKER = re.compile(r"\[\s*(?:(?:passage|bacaan|teks|source|sumber)\s*)?(\d+(?:\s*[,;]\s*\d+)*)\s*\]", re.I)
+
+LEAD_IN = {
+    ("id", "id"): "Menurut bacaan:",
+    ("en", "en"): "According to the readings:",
+    ("en", "id"): "According to the readings (quoted in the original Indonesian):",
+    ("id", "en"): "Menurut bacaan (dikutip dalam bahasa Inggris aslinya):",
+}
+ABSTAIN = {
+    "id": "Bacaan yang tersedia tidak menjawab pertanyaan ini. Bagian bacaan yang paling dekat "
+          "tercantum di bawah ini agar Anda dapat memeriksanya sendiri.",
+    "en": "The readings don't answer this question. The closest passages are listed below "
+          "so you can check for yourself.",
+}
+FALLBACK_NOTE = {
+    "id": "LLM gagal ({reason}); jawaban ekstraktif ditampilkan.",
+    "en": "LLM failed ({reason}); extractive answer shown.",
+}
+
+
+FUNCTION_WORDS = frozenset(
+    "yang dan di ke dari untuk dengan pada dalam oleh atau ini itu adalah ialah merupakan sebagai juga "
+    "tidak akan telah sudah bisa dapat ada para suatu sebuah se nya pun lah kah tersebut mereka kita kami "
+    "the a an of to in on at by for with from and or is are was were be been being as that this these "
+    "those it its do does did has have had can could should would will not no into about".split()
+)
+_TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
+
+
+def content_tokens(text: str) -> set[str]:
+    """Stemmed content words of ``text``: no function words and no question-framing words."""
+    from assistant.lexical import stem
+
+    words = (w.lower() for w in _TOKEN.findall(text))
+    return {stem(w) for w in words if w not in FUNCTION_WORDS and w not in FRAME_WORDS and len(w) > 1}
+
+
+class TermWeights:
+    """Inverse document frequency of content tokens over a collection's chunks."""
+
+    def __init__(self, texts: list[str]) -> None:
+        df: dict[str, int] = {}
+        for text in texts:
+            for token in content_tokens(text):
+                df[token] = df.get(token, 0) + 1
+        self.n = max(1, len(texts))
+        self.df = df
+
+    def weight(self, token: str) -> float:
+        return math.log(1.0 + self.n / (1.0 + self.df.get(token, 0)))
+
+
+def coverage(question_tokens: set[str], text_tokens: set[str], weights: TermWeights | None = None) -> float:
+    """Share (IDF-weighted when ``weights`` are given) of the question's content tokens found in the text."""
+    if not question_tokens:
+        return 0.0
+    w = weights.weight if weights else (lambda t: 1.0)
+    total = sum(w(t) for t in question_tokens)
+    return sum(w(t) for t in question_tokens & text_tokens) / total
+
+
+def chunk_sentences(text: str, min_chars: int = 25) -> list[tuple[int, int]]:
+    """Sentence spans in a chunk's text, skipping headings and fragments."""
+    spans = []
+    for p_start, p_end in paragraph_spans(text):
+        for start, end in sentence_spans(text[p_start:p_end], p_start):
+            piece = text[start:end]
+            stripped = piece.strip(" \t\n\u00c2\u00a0")
+            if len(stripped) < min_chars:
+                continue
+            if not re.search(r"[.!?…:;)\"”]$", stripped) and len(stripped) < 100:
+                continue  # a heading
+            offset = piece.index(stripped)
+            spans.append((start + offset, start + offset + len(stripped)))
+    return spans
+
+
+@dataclass
+class Sentence:
+    """A sentence of a retrieved passage, scored against the question."""
+
+    passage: Passage
+    start: int
+    end: int
+    similarity: float = 0.0
+    coverage: float = 0.0
+    prior: float = 0.0
+    vector: np.ndarray | None = field(default=None, repr=False)
+
+    @property
+    def text(self) -> str:
+        return self.passage.chunk.text[self.start:self.end]
+
+    @property
+    def relevance(self) -> float:
+        return self.similarity + 0.08 * self.coverage + self.prior
+
+    @property
+    def position(self) -> tuple[str, int]:
+        return self.passage.chunk.source, self.passage.chunk.start + self.start
+
+
+class SentenceScorer:
+    """Scores passage sentences against a query; sentence vectors are cached on disk."""
+
+    def __init__(self, embedder: Embedder, cache: VectorCache | None = None) -> None:
+        self.embedder = embedder
+        self.cache = cache
+
+    def vectors(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.embedder.dim), dtype=np.float32)
+        return embed_passages_cached(self.embedder, texts, self.cache)[0]
+
+    def query_vector(self, text: str) -> np.ndarray:
+        return self.embedder.embed_queries([text])[0]
+
+    def sentences(self, query: str, passages: list[Passage], qvec: np.ndarray | None = None,
+                  weights: TermWeights | None = None) -> list[Sentence]:
+        """Every sentence of ``passages`` with its similarity to and coverage of ``query``.
+
+        Each sentence also gets a small prior: up to 0.03 from its passage's retrieval score
+        (relative to the others) and 0.02 when a "what is X" question meets a defining sentence.
+        """
+        qvec = self.query_vector(query) if qvec is None else qvec
+        q_tokens = content_tokens(query)
+        scores = [p.score for p in passages]
+        low, span = (min(scores), (max(scores) - min(scores)) or 1.0) if scores else (0.0, 1.0)
+        definition = bool(DEFINITION_QUESTION.search(query))
+        found: list[Sentence] = []
+        seen: set[tuple[str, str]] = set()
+        for passage in passages:
+            for start, end in chunk_sentences(passage.chunk.text):
+                key = (passage.chunk.source, passage.chunk.text[start:end])
+                if key not in seen:  # overlapping chunks repeat sentences
+                    seen.add(key)
+                    found.append(Sentence(passage, start, end, prior=0.03 * (passage.score - low) / span))
+        vectors = self.vectors([s.text for s in found])
+        for sentence, vector in zip(found, vectors):
+            sentence.vector = vector
+            sentence.similarity = float(np.dot(vector, qvec))
+            sentence.coverage = coverage(q_tokens, content_tokens(sentence.text), weights)
+            if definition and DEFINITION_CUE.search(sentence.text):
+                sentence.prior += 0.02
+        return found
+
+
+def select_sentences(candidates: list[Sentence], limit: int = 3, window: float = 0.03,
+                     redundancy: float = 0.93) -> list[Sentence]:
+    """Pick the best sentence and up to ``limit - 1`` more that are nearly as relevant
+    (within ``window``) and do not repeat one already picked (cosine below ``redundancy``)."""
+    ranked = sorted(candidates, key=lambda s: -s.relevance)
+    picked: list[Sentence] = []
+    for sentence in ranked:
+        if len(picked) >= limit or (picked and sentence.relevance < picked[0].relevance - window):
+            break
+        if any(float(np.dot(sentence.vector, p.vector)) >= redundancy for p in picked):
+            continue
+        picked.append(sentence)
+    return picked
+
+
+# --- abstention ----------------------------------------------------------------------------
+
+@dataclass
+class Signals:
+    """Evidence that the retrieved passages answer the question (inputs of the calibration)."""
+
+    top_dense: float = 0.0
+    dense_margin: float = 0.0
+    best_sentence: float = 0.0
+    sentence_coverage: float = 0.0
+    passage_coverage: float = 0.0
+    missing_numbers: float = 0.0
+    number_unanswered: float = 0.0
+
+    def vector(self) -> list[float]:
+        return [self.top_dense, self.dense_margin, self.best_sentence, self.sentence_coverage,
+                self.passage_coverage, self.missing_numbers, self.number_unanswered]
+
+
+SIGNAL_NAMES = ["top_dense", "dense_margin", "best_sentence", "sentence_coverage",
+                "passage_coverage", "missing_numbers", "number_unanswered"]
+# Logistic-regression weights fitted by benchmarks/abstention.py (see docs/benchmarks-answers.md).
+WEIGHTS = [0.0, 0.0, 40.0, 3.0, 3.0, -4.0, -3.0]
+BIAS = -35.0
+
+
+def compute_signals(query: str, passages: list[Passage], sentences: list[Sentence], k: int = 5,
+                    weights: TermWeights | None = None) -> Signals:
+    """The abstention signals for a query, its retrieved passages (best first, ideally more
+    than ``k``: the rest serve as the background for the margin) and their scored sentences."""
+    if not passages:
+        return Signals()
+    dense = [p.dense_score or 0.0 for p in passages]
+    rest = dense[1:] or [dense[0]]
+    top = passages[:k]
+    q_tokens = content_tokens(query)
+    in_top = [s for s in sentences if any(s.passage is p for p in top)] or sentences
+    best = max(in_top, key=lambda s: s.relevance, default=None)
+    top_text = " ".join(p.chunk.text for p in top[:3])
+    numbers = set(NUMBER.findall(query))
+    best_texts = " ".join(s.text for s in sorted(in_top, key=lambda s: -s.relevance)[:3])
+    return Signals(
+        top_dense=dense[0],
+        dense_margin=dense[0] - float(np.mean(rest)),
+        best_sentence=best.similarity if best else 0.0,
+        sentence_coverage=best.coverage if best else 0.0,
+        passage_coverage=coverage(q_tokens, content_tokens(top_text), weights),
+        missing_numbers=(sum(n not in top_text for n in numbers) / len(numbers)) if numbers else 0.0,
+        number_unanswered=float(bool(NUMBER_QUESTION.search(query)) and not NUMBER.search(best_texts)),
+    )
+
+
+def answerable_probability(signals: Signals, weights: list[float] | None = None, bias: float | None = None) -> float:
+    """Calibrated probability that the passages answer the question (logistic model)."""
+    w = WEIGHTS if weights is None else weights
+    b = BIAS if bias is None else bias
+    z = b + sum(wi * xi for wi, xi in zip(w, signals.vector()))
+    return 1.0 / (1.0 + math.exp(-max(-60.0, min(60.0, z))))
+
+
+def abstention(question: str, language: str, passages: list[Passage], confidence: float | None = None) -> Answer:
+    """An answer that declines, listing the closest passages."""
+    return Answer(text=ABSTAIN[language], abstained=True, language=language, passages=passages,
+                  question=question, confidence=confidence)
+
+
+# --- composing -----------------------------------------------------------------------------
+
+def reading_order(sentences: list[Sentence]) -> list[Sentence]:
+    """Sentences grouped by reading (most relevant reading first), in text order within one."""
+    first: dict[str, int] = {}
+    for i, s in enumerate(sentences):
+        first.setdefault(s.passage.chunk.source, i)
+    return sorted(sentences, key=lambda s: (first[s.passage.chunk.source], s.position[1]))
+
+
+def make_citation(n: int, passage: Passage, start: int, end: int, supported: bool = True) -> Citation:
+    chunk = passage.chunk
+    return Citation(n=n, chunk_id=chunk.id, source=chunk.source, title=chunk.title, location=chunk.location,
+                    text=chunk.text, quote=chunk.text[start:end], start=chunk.start, end=chunk.end,
+                    supported=supported)
+
+
+def _merge_adjacent(sentences: list[Sentence]) -> list[tuple[Passage, int, int]]:
+    """(passage, start, end) quotes; neighbouring sentences of one chunk become one quote."""
+    quotes: list[tuple[Passage, int, int]] = []
+    for s in sentences:
+        if quotes and quotes[-1][0] is s.passage:
+            passage, start, end = quotes[-1]
+            between = passage.chunk.text[end:s.start] if s.start >= end else "x"
+            if not between.strip(" \t\n\u00c2\u00a0"):
+                quotes[-1] = (passage, start, s.end)
+                continue
+        quotes.append((s.passage, s.start, s.end))
+    return quotes
+
+
+def passage_language(passage: Passage) -> str:
+    from assistant.language import detect_language
+
+    lang = str(passage.chunk.metadata.get("language") or "")
+    return lang if lang in ("id", "en") else detect_language(passage.chunk.text)
+
+
+def compose_extractive(sentences: list[Sentence], language: str) -> tuple[str, list[Citation]]:
+    """Answer text (lead-in plus verbatim quotes with ``[n]``) and its citations."""
+    quotes = _merge_adjacent(reading_order(sentences))
+    quote_langs = {passage_language(p) for p, _, _ in quotes}
+    quote_lang = language if language in quote_langs or not quote_langs else quote_langs.pop()
+    mark = (lambda q: f"\u201c{q}\u201d") if quote_lang != language else (lambda q: q)
+    parts, citations = [LEAD_IN[(language, quote_lang)]], []
+    for n, (passage, start, end) in enumerate(quotes, 1):
+        citations.append(make_citation(n, passage, start, end))
+        parts.append(f"{mark(passage.chunk.text[start:end])} [{n}]")
+    return " ".join(parts), citations
+
+
+def extractive_answer(question: str, language: str, passages: list[Passage], sentences: list[Sentence],
+                      limit: int = 3) -> Answer:
+    """The extractive answer from already scored sentences (abstains when there are none)."""
+    picked = select_sentences(sentences, limit)
+    if not picked:
+        return abstention(question, language, passages)
+    text, citations = compose_extractive(picked, language)
+    return Answer(text=text, citations=citations, language=language, llm="extractive", passages=passages,
+                  question=question)
+
+
+# --- checking an LLM's reply ---------------------------------------------------------------
+
+@dataclass
+class CheckedReply:
+    """An LLM reply after citation checking."""
+
+    text: str
+    citations: list[Citation]
+    unsupported: list[str]
+    notes: list[str]
+
+
+def _renumber(text: str, count: int) -> tuple[str, list[int], list[str]]:
+    """Normalise markers to ``[n]``, drop those outside 1..count, renumber by first use.
+
+    Returns the new text, the passage index (0-based) of each new number, and notes.
+    """
+    order: list[int] = []
+    dropped: list[str] = []
+
+    def replace(match: re.Match) -> str:
+        out = []
+        for raw in re.split(r"\s*[,;]\s*", match.group(1)):
+            n = int(raw)
+            if not 1 <= n <= count:
+                dropped.append(raw)
+                continue
+            if n - 1 not in order:
+                order.append(n - 1)
+            out.append(f"[{order.index(n - 1) + 1}]")
+        return "".join(out)
+
+    new = LLM_MARKER.sub(replace, text)
+    new = re.sub(r"[ \t]+([.,;:])", r"\1", re.sub(r"[ \t]{2,}", " ", new)).strip()
+    notes = [f"dropped citation(s) to passages that do not exist: {', '.join(f'[{d}]' for d in dropped)}"] if dropped else []
+    return new, order, notes
+
+
+def _claims(text: str) -> list[tuple[str, list[int]]]:
+    """Answer sentences with the citation numbers they carry."""
+    claims = []
+    for start, end in sentence_spans(text):
+        sentence = text[start:end]
+        claims.append((MARKER.sub("", sentence).strip(), [int(n) for n in MARKER.findall(sentence)]))
+    return [(c, ns) for c, ns in claims if len(c) > 3]
+
+
+def check_reply(reply: str, passages: list[Passage], scorer: SentenceScorer, support: float = 0.80) -> CheckedReply:
+    """Check an LLM reply against the passages it was given.
+
+    Parameters
+    ----------
+    reply : str
+        The model's text with ``[n]`` markers numbering ``passages`` from 1.
+    passages : list of Passage
+        The passages in the order shown to the model.
+    scorer : SentenceScorer
+        Embeds claims and passage sentences.
+    support : float
+        Cosine similarity (query-side claim to passage sentence) below which, with no lexical
+        overlap either, a claim counts as unsupported.
+    """
+    text, order, notes = _renumber(reply, len(passages))
+    claims = _claims(text)
+    claim_vecs = scorer.embedder.embed_queries([c for c, _ in claims]) if claims else np.zeros((0, 1))
+    sentences = scorer.sentences("", passages, np.zeros(scorer.embedder.dim, dtype=np.float32)) if passages else []
+    citations, unsupported = [], []
+    for new_n, index in enumerate(order, 1):
+        own = [s for s in sentences if s.passage is passages[index]]
+        users = [i for i, (_, ns) in enumerate(claims) if new_n in ns] or list(range(len(claims)))
+        best = _best_support(own, [claims[i][0] for i in users], claim_vecs[users] if len(users) else None)
+        start, end = (best.start, best.end) if best else (0, len(passages[index].chunk.text))
+        score = _support_score(best, claims, claim_vecs, users) if best else 0.0
+        citations.append(make_citation(new_n, passages[index], start, end, supported=score >= support))
+    for (claim, _), vec in zip(claims, claim_vecs):
+        best = max((float(np.dot(vec, s.vector)) + 0.1 * coverage(content_tokens(claim), content_tokens(s.text))
+                    for s in sentences), default=0.0)
+        if best < support:
+            unsupported.append(claim)
+    if unsupported:
+        notes.append(f"{len(unsupported)} sentence(s) of the answer are not supported by any passage")
+    return CheckedReply(text, citations, unsupported, notes)
+
+
+def _best_support(own: list[Sentence], claims: list[str], vecs: np.ndarray | None) -> Sentence | None:
+    if not own:
+        return None
+    if vecs is None or not len(vecs):
+        return own[0]
+    tokens = set().union(*(content_tokens(c) for c in claims)) if claims else set()
+    return max(own, key=lambda s: float(np.max(vecs @ s.vector)) + 0.1 * coverage(tokens, content_tokens(s.text)))
+
+
+def _support_score(best: Sentence, claims, claim_vecs, users: list[int]) -> float:
+    if not users:
+        return 0.0
+    return float(np.max(claim_vecs[users] @ best.vector)) + 0.1 * max(
+        coverage(content_tokens(claims[i][0]), content_tokens(best.text)) for i in users
+    )
+
+
+DECLINE_PATTERNS = re.compile(
+    r"(tidak (?:menjawab|menyebutkan|membahas|ada informasi|memuat)|tidak dapat (?:menjawab|ditemukan)"
+    r"|do(?:es)? not (?:answer|mention|contain|say)|don't (?:answer|mention|contain|say)|cannot be answered"
+    r"|no information)", re.I,
+)
+
+
+def declines(reply: str) -> bool:
+    """True when a model's reply says the passages do not answer (and cites nothing)."""
+    return bool(DECLINE_PATTERNS.search(reply)) and not LLM_MARKER.search(reply)
+
+
+def stream_llm_answer(question: str, language: str, passages: list[Passage], scorer: SentenceScorer,
+                      deltas: Iterator[str]) -> Iterator[str | Answer]:
+    """Pass the model's deltas through, then yield the checked :class:`Answer` (raises when
+    the model fails or cites nothing, so the caller can fall back)."""
+    reply = []
+    for delta in deltas:
+        reply.append(delta)
+        yield delta
+    text = "".join(reply).strip()
+    if declines(text):
+        answer = abstention(question, language, passages)
+        answer.notes.append("the model said the passages do not answer the question")
+        yield answer
+        return
+    checked = check_reply(text, passages, scorer)
+    if not checked.citations:
+        raise NoCitations("the model cited no passage")
+    yield Answer(text=checked.text, citations=checked.citations, language=language, passages=passages,
+                 notes=checked.notes, unsupported=checked.unsupported, question=question)
+
+
+class NoCitations(Exception):
+    """An LLM reply without a usable citation."""

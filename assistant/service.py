@@ -1,0 +1,190 @@
+"""The assistant service: the one object the CLI, the web app and the evaluation runner use.
+
+>>> assistant = Assistant(load_settings())            # doctest: +SKIP
+>>> answer = assistant.ask("Apa itu diplomasi siber?")  # doctest: +SKIP
+>>> for item in assistant.stream("What is cyber diplomacy?"):  # doctest: +SKIP
+...     print(item if isinstance(item, str) else item.citations)
+
+``stream`` yields text deltas, then the final :class:`~assistant.types.Answer`. The final
+Answer is authoritative: after an LLM reply is checked its markers may be renumbered, and when
+the LLM fails the Answer holds the extractive answer (with a note) instead of the streamed text.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+
+from assistant.answer import (
+    FALLBACK_NOTE,
+    SentenceScorer,
+    TermWeights,
+    abstention,
+    answerable_probability,
+    compute_signals,
+    extractive_answer,
+    stream_llm_answer,
+)
+from assistant.config import Settings
+from assistant.conversation import resolve_query
+from assistant.embeddings import VectorCache
+from assistant.language import detect_language
+from assistant.llms import check_name, chat_model, generate, stream_text
+from assistant.prompts import answer_messages, rewrite_messages
+from assistant.retrieve import Retriever, open_retriever
+from assistant.types import Answer, Passage
+
+SIGNAL_DEPTH = 20  # passages retrieved for the abstention signals (the answer uses the first k)
+
+
+class Assistant:
+    """Retrieval plus answering over the indexed collections, configured by ``settings``.
+
+    Nothing heavy is loaded until needed; retrievers are cached per collection and reopened
+    when a newer index snapshot has been published.
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._retrievers: dict[str, Retriever] = {}
+        self._scorers: dict[str, SentenceScorer] = {}
+        self._weights: dict[str, TermWeights] = {}
+        self._lock = threading.Lock()
+
+    def retriever(self, collection: str | None = None) -> Retriever:
+        """The retriever of a collection (raises ``StoreError`` when it is not indexed)."""
+        name = collection or self.settings.collection
+        with self._lock:
+            current = self._retrievers.get(name)
+            if current is None or current.index.is_stale():
+                current = self._retrievers[name] = open_retriever(self.settings, name)
+            return current
+
+    def scorer(self, retriever: Retriever) -> SentenceScorer:
+        """The sentence scorer for a retriever's embedder (sentence vectors cached on disk)."""
+        embedder = retriever.index.embedder
+        with self._lock:
+            if embedder.id not in self._scorers:
+                cache = VectorCache(self.settings.vector_cache_dir / "vectors.sqlite")
+                self._scorers[embedder.id] = SentenceScorer(embedder, cache)
+            return self._scorers[embedder.id]
+
+    def term_weights(self, retriever: Retriever) -> TermWeights:
+        """IDF of content words over the retriever's snapshot (computed once per snapshot)."""
+        key = str(retriever.index.snapshot.folder)
+        with self._lock:
+            if key not in self._weights:
+                self._weights[key] = TermWeights([c.text for c in retriever.index.chunks.values()])
+            return self._weights[key]
+
+    def available_llms(self) -> list[str]:
+        """Answerer names offered to users: ``extractive`` first, then the configured LLMs."""
+        names = ["extractive", *self.settings.llms]
+        if self.settings.llm not in names:
+            names.append(self.settings.llm)
+        return list(dict.fromkeys(names))
+
+    def warm_up(self, collection: str | None = None) -> None:
+        """Load the index, the embedder and the default LLM, and answer one question."""
+        if self.settings.llm != "extractive":
+            chat_model(check_name(self.settings.llm), self.settings)
+        self.ask("Apa itu diplomasi siber?", collection=collection, llm="extractive")
+
+    def ask(self, question: str, *, collection: str | None = None, llm: str | None = None,
+            k: int | None = None, history: list[tuple[str, str]] | None = None) -> Answer:
+        """Answer one question with citations (or decline); see :meth:`stream`."""
+        answer = None
+        for item in self.stream(question, collection=collection, llm=llm, k=k, history=history):
+            if isinstance(item, Answer):
+                answer = item
+        assert answer is not None
+        return answer
+
+    def stream(self, question: str, *, collection: str | None = None, llm: str | None = None,
+               k: int | None = None, history: list[tuple[str, str]] | None = None) -> Iterator[str | Answer]:
+        """Yield text deltas as they are produced, then the final :class:`Answer`.
+
+        Parameters
+        ----------
+        question : str
+            The question as asked.
+        collection : str, optional
+            Collection name (default: ``settings.collection``).
+        llm : str, optional
+            ``extractive`` or an LLM name such as ``hf:smollm2`` (default: ``settings.llm``).
+        k : int, optional
+            Passages given to the answerer (default: ``settings.top_k``).
+        history : list of (question, answer_text), optional
+            Previous turns; a follow-up question is resolved against them before retrieval.
+
+        Raises
+        ------
+        LLMError
+            For an unknown LLM name.
+        StoreError
+            For a collection that is not indexed.
+        """
+        started = time.perf_counter()
+        llm = check_name(llm or self.settings.llm)
+        k = k or self.settings.top_k
+        language = detect_language(question)
+        retriever = self.retriever(collection)
+        query = resolve_query(question, history, self._rewriter(llm))
+        found = retriever.search(query, max(k, SIGNAL_DEPTH))
+        retrieved = time.perf_counter()
+        answer = yield from self._answer(question, query, language, found, k, llm, retriever)
+        answer.question, answer.query, answer.language = question, query, language
+        answer.timings = {"retrieve": retrieved - started, "answer": time.perf_counter() - retrieved,
+                          "total": time.perf_counter() - started}
+        yield answer
+
+    def _rewriter(self, llm: str):
+        if llm == "extractive":
+            return None
+        return lambda question, history: generate(llm, self.settings, rewrite_messages(question, history))
+
+    def _answer(self, question: str, query: str, language: str, found: list[Passage], k: int, llm: str,
+                retriever: Retriever):
+        passages = found[:k]
+        scorer = self.scorer(retriever)
+        weights = self.term_weights(retriever)
+        sentences = scorer.sentences(query, passages, weights=weights)
+        confidence = answerable_probability(compute_signals(query, found, sentences, k, weights))
+        if confidence < self.settings.abstain_threshold:
+            answer = abstention(question, language, passages, confidence)
+        elif llm == "extractive":
+            answer = extractive_answer(question, language, passages, sentences, self.settings.answer_sentences)
+        else:
+            answer = yield from self._llm_answer(question, language, passages, sentences, scorer, llm)
+        if answer.llm == "extractive" or answer.abstained:
+            yield answer.text
+        answer.confidence = confidence
+        return answer
+
+    def _llm_answer(self, question, language, passages, sentences, scorer, llm: str):
+        messages = answer_messages(question, language, passages)
+        try:
+            deltas = _deadline(stream_text(llm, self.settings, messages), self.settings.llm_timeout)
+            answer = None
+            for item in stream_llm_answer(question, language, passages, scorer, deltas):
+                if isinstance(item, str):
+                    yield item
+                else:
+                    answer = item
+            answer.llm = llm
+            return answer
+        except Exception as exc:  # any backend failure falls back to the extractive answer
+            answer = extractive_answer(question, language, passages, sentences, self.settings.answer_sentences)
+            reason = f"{type(exc).__name__}: {exc}"[:300]
+            answer.notes.append(FALLBACK_NOTE[language].format(reason=reason))
+            return answer
+
+
+def _deadline(deltas: Iterator[str], seconds: float) -> Iterator[str]:
+    """Pass deltas through; raise ``TimeoutError`` once ``seconds`` have passed."""
+    started = time.perf_counter()
+    for delta in deltas:
+        if time.perf_counter() - started > seconds:
+            raise TimeoutError(f"no complete reply within {seconds:g} s")
+        yield delta
