@@ -53,6 +53,9 @@ class Settings(BaseSettings):
     ollama_base_url: str | None = None
     llm_timeout: float = 120.0
     llm_max_new_tokens: int = 256
+    models_dir: Path | None = Field(None, description="Converted local LLMs (default: data_dir/models).")
+    answer_sentences: int = Field(3, description="Most sentences quoted by the extractive answerer.")
+    abstain_threshold: float = Field(0.5, description="Answer when P(answerable) is at least this.")
 
     host: str = "127.0.0.1"
     port: int = 7860
@@ -83,6 +86,10 @@ class Settings(BaseSettings):
     @property
     def collections_dir(self) -> Path:
         return self.data_dir / "collections"
+
+    @property
+    def resolved_models_dir(self) -> Path:
+        return self.models_dir or self.data_dir / "models"
 
     @property
     def vector_cache_dir(self) -> Path:

@@ -118,3 +118,6 @@ class Answer:
     passages: list[Passage] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     unsupported: list[str] = field(default_factory=list)
+    question: str = ""
+    query: str = ""
+    confidence: float | None = None
