@@ -161,3 +161,8 @@ def passage_json(p) -> dict:
 
 def main() -> None:
     app()
+
+
+from assistant import cli_answer  # noqa: E402
+
+cli_answer.register(app)
