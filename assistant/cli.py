@@ -166,3 +166,7 @@ def main() -> None:
 from assistant import cli_answer  # noqa: E402
 
 cli_answer.register(app)
+
+from assistant import cli_serve  # noqa: E402
+
+cli_serve.register(app)

@@ -1,0 +1,109 @@
+"""Start the real web app (`python -m assistant serve`) in a subprocess for tests and benchmarks."""
+
+from __future__ import annotations
+
+import atexit
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def settings_env(settings, **extra: str) -> dict[str, str]:
+    """Environment for a server using ``settings``' folders (plus ``ASSISTANT_*`` extras)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ASSISTANT_")}
+    env.update(
+        ASSISTANT_DATA_DIR=str(settings.data_dir), ASSISTANT_KNOWLEDGE_DIR=str(settings.knowledge_dir),
+        ASSISTANT_COLLECTION=settings.collection, PYTHONPATH=str(ROOT),
+        HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", GRADIO_ANALYTICS_ENABLED="False",
+        ANONYMIZED_TELEMETRY="False", TOKENIZERS_PARALLELISM="false",
+    )
+    if settings.cache_dir:
+        env["ASSISTANT_CACHE_DIR"] = str(settings.cache_dir)
+    env.update(extra)
+    return env
+
+
+@dataclass
+class Server:
+    """A running ``assistant serve`` process."""
+
+    url: str
+    port: int
+    process: subprocess.Popen
+    log: Path
+    started: float = field(default_factory=time.perf_counter)
+    ready_seconds: float | None = None
+
+    def output(self) -> str:
+        return self.log.read_text(encoding="utf-8", errors="replace") if self.log.exists() else ""
+
+    def wait_ready(self, timeout: float = 240.0) -> Server:
+        """Block until the page is served (HTTP 200); raise with the server's output otherwise."""
+        deadline = time.perf_counter() + timeout
+        while time.perf_counter() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"server exited with {self.process.returncode}:\n{self.output()}")
+            try:
+                with urllib.request.urlopen(self.url, timeout=5) as response:
+                    if response.status == 200:
+                        self.ready_seconds = time.perf_counter() - self.started
+                        return self
+            except (urllib.error.URLError, ConnectionError, TimeoutError, OSError):
+                pass
+            time.sleep(0.25)
+        self.stop()
+        raise TimeoutError(f"server not ready after {timeout:.0f} s:\n{self.output()}")
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(5)
+
+
+def start_server(settings, port: int | None = None, args: list[str] | None = None, **env: str) -> Server:
+    """Start ``python -m assistant serve`` on a free port (not waiting: call ``wait_ready``)."""
+    port = port or free_port()
+    workdir = Path(tempfile.mkdtemp(prefix="ui-server-"))  # no assistant.toml here
+    log = workdir / "server.log"
+    with open(log, "wb") as fh:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "assistant", "serve", "--port", str(port), *(args or [])],
+            cwd=workdir, env=settings_env(settings, **env), stdout=fh, stderr=subprocess.STDOUT,
+        )
+    server = Server(f"http://127.0.0.1:{port}/", port, process, log)
+    atexit.register(server.stop)
+    return server
+
+
+_SHARED: dict[str, Server] = {}
+
+
+def shared_server(settings, key: str = "default", **env: str) -> Server:
+    """One server per ``key`` for the whole test session (stopped at exit)."""
+    server = _SHARED.get(key)
+    if server is None or server.process.poll() is not None:
+        server = _SHARED[key] = start_server(settings, **env)
+    return server.wait_ready()
