@@ -167,6 +167,10 @@ from assistant import cli_answer  # noqa: E402
 
 cli_answer.register(app)
 
+from assistant import cli_library  # noqa: E402
+
+cli_library.register(app)
+
 from assistant import cli_serve  # noqa: E402
 
 cli_serve.register(app)

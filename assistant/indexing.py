@@ -26,6 +26,7 @@ from assistant.store import (
     chroma_name,
     file_sha256,
     now_iso,
+    record_folder,
 )
 from assistant.types import Chunk
 
@@ -219,35 +220,47 @@ def sync_collection(
     StoreError
         For a missing folder, a bad name or a collection busy with another sync.
     """
-    started = time.perf_counter()
     progress = progress or SyncProgress()
     paths = CollectionPaths(settings, name or settings.collection)
     folder = resolve_folder(settings, paths, folder)
-    report = SyncReport(paths.name)
     with collection_lock(paths, settings.lock_timeout, progress):
-        if not paths.exists():
-            atomic_write(paths.info, json.dumps({"name": paths.name, "folder": str(folder), "created": now_iso()}))
-        old = paths.current_snapshot()
-        embedder = load_embedder(settings.embedder)
-        chunking = {"size": settings.chunk_size, "overlap": settings.chunk_overlap, "version": CHUNKER_VERSION}
-        reason = _full_rebuild_reason(old, embedder.id, chunking, rebuild)
-        if reason:
-            report.messages.append(reason)
-            progress.message(reason)
-        plan = _plan(settings, folder, old, reason is not None, report, progress)
-        target = chroma_name(paths.name, embedder.id, embedder.dim)
-        same_store = old is not None and old.manifest.get("chroma_collection") == target
-        to_store = plan.fresh if same_store else plan.kept + plan.fresh
-        client = chroma_client(settings)
-        collection = chroma_collection(client, target)
-        report.embedded = _embed_and_store(settings, embedder, collection, to_store, progress)
-        snapshot = Snapshot(paths.new_snapshot_folder(), {
-            "collection": paths.name, "folder": str(folder), "embedder": embedder.id, "dim": embedder.dim,
-            "chroma_collection": target, "chunking": chunking, "synced_at": now_iso(), "files": plan.files,
-        }, plan.kept + plan.fresh)
-        snapshot.save()
-        paths.publish(snapshot)
-        _clean_up(client, collection, old, snapshot, paths)
+        return sync_locked(settings, paths, folder, rebuild, progress)
+
+
+def sync_locked(
+    settings: Settings, paths: CollectionPaths, folder: Path, rebuild: bool = False, progress: SyncProgress | None = None
+) -> SyncReport:
+    """:func:`sync_collection` for a caller that already holds :func:`collection_lock`.
+
+    Lets a caller change the folder and sync in one locked step (see ``assistant.library``).
+    A new collection, or a changed folder, is recorded in ``collection.json`` after checking
+    that the folder does not nest with another collection's.
+    """
+    started = time.perf_counter()
+    progress = progress or SyncProgress()
+    report = SyncReport(paths.name)
+    record_folder(settings, paths, folder)
+    old = paths.current_snapshot()
+    embedder = load_embedder(settings.embedder)
+    chunking = {"size": settings.chunk_size, "overlap": settings.chunk_overlap, "version": CHUNKER_VERSION}
+    reason = _full_rebuild_reason(old, embedder.id, chunking, rebuild)
+    if reason:
+        report.messages.append(reason)
+        progress.message(reason)
+    plan = _plan(settings, folder, old, reason is not None, report, progress)
+    target = chroma_name(paths.name, embedder.id, embedder.dim)
+    same_store = old is not None and old.manifest.get("chroma_collection") == target
+    to_store = plan.fresh if same_store else plan.kept + plan.fresh
+    client = chroma_client(settings)
+    collection = chroma_collection(client, target)
+    report.embedded = _embed_and_store(settings, embedder, collection, to_store, progress)
+    snapshot = Snapshot(paths.new_snapshot_folder(), {
+        "collection": paths.name, "folder": str(folder), "embedder": embedder.id, "dim": embedder.dim,
+        "chroma_collection": target, "chunking": chunking, "synced_at": now_iso(), "files": plan.files,
+    }, plan.kept + plan.fresh)
+    snapshot.save()
+    paths.publish(snapshot)
+    _clean_up(client, collection, old, snapshot, paths)
     report.chunks = len(snapshot.chunks)
     report.seconds = time.perf_counter() - started
     return report
