@@ -174,3 +174,7 @@ cli_library.register(app)
 from assistant import cli_serve  # noqa: E402
 
 cli_serve.register(app)
+
+from assistant import cli_eval  # noqa: E402
+
+cli_eval.register(app)
