@@ -17,7 +17,7 @@ from typing import Any
 
 import gradio as gr
 
-from assistant import ui_chat, ui_library
+from assistant import ui_chat, ui_evaluate, ui_library
 from assistant.config import Settings
 from assistant.store import list_collections
 
@@ -110,6 +110,7 @@ def build_controls(assistant, settings: Settings) -> UIContext:
 TABS: list[tuple[str, TabBuilder]] = [
     ("Chat", ui_chat.build),
     ("Library", ui_library.build),
+    ("Evaluate", ui_evaluate.build),
 ]
 
 
