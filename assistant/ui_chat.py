@@ -181,7 +181,7 @@ def build(ctx) -> None:
     turns = gr.State([])
     with gr.Row(equal_height=False):
         with gr.Column(scale=3, min_width=300):
-            chatbot = gr.Chatbot(label="Conversation", elem_id="chat", height=520, layout="bubble",
+            chatbot = gr.Chatbot(label="Conversation", show_label=False, elem_id="chat", height=460, layout="bubble",
                                  examples=[{"text": q} for q in EXAMPLES], feedback_options=None, buttons=["copy_all"],
                                  placeholder="Ask about the readings, in Indonesian or English.")
             with gr.Row(equal_height=True):
