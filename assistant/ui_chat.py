@@ -186,8 +186,7 @@ def build(ctx) -> None:
                                  placeholder="Ask about the readings, in Indonesian or English.")
             with gr.Row(equal_height=True):
                 question = gr.Textbox(show_label=False, placeholder="Tulis pertanyaan… / Type a question…",
-                                      elem_id="question", scale=5, min_width=200, lines=1, max_lines=6,
-                                      max_length=None, submit_btn=False)
+                                      elem_id="question", scale=5, min_width=200, lines=1, max_lines=6)
                 send = gr.Button("Ask", variant="primary", elem_id="send", scale=1, min_width=80)
             clear = gr.Button("Clear conversation", variant="secondary", size="sm", elem_id="clear")
         with gr.Column(scale=2, min_width=300):

@@ -86,6 +86,11 @@ def test_answer_streams_with_highlighted_sources(open_page, server):
     page.evaluate("window.scrollTo(0, 0)")
     page.screenshot(path=str(SHOTS / "chat-desktop.png"))
 
+    ask(page, "Kapan badan itu dibentuk?")  # a follow-up: the session's history goes with it
+    page.wait_for_function("document.querySelectorAll('#chat .answer-text, #chat .abstention').length === 2",
+                           timeout=ANSWER_TIMEOUT)
+    assert page.locator("#chat .message-row, #chat .message").count() >= 4
+
     page.click("#clear")
     page.wait_for_selector("#sources-panel[data-state=empty]")
     page.wait_for_selector("#chat button.example")
