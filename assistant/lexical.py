@@ -94,9 +94,12 @@ class LexicalIndex:
         row = self._row.get(chunk_id)
         return float(scores[row]) if row is not None else 0.0
 
-    def top(self, query: str, k: int) -> list[tuple[str, float]]:
-        """The ``k`` best (chunk id, score) pairs with a positive score."""
-        scores = self.scores(query)
+    def top(self, query: str, k: int, scores: np.ndarray | None = None) -> list[tuple[str, float]]:
+        """The ``k`` best (chunk id, score) pairs with a positive score.
+
+        ``scores`` may pass ``self.scores(query)`` when the caller already has it.
+        """
+        scores = self.scores(query) if scores is None else scores
         if not len(scores):
             return []
         order = np.argsort(-scores)[:k]

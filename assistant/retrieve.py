@@ -85,7 +85,7 @@ class Retriever:
         vector = self.index.embedder.embed_queries([query])[0]
         bm25_all = self.index.lexical.scores(query)
         dense = self.index.dense(vector, self.candidates) if mode != "bm25" else {}
-        lexical = dict(self.index.lexical.top(query, self.candidates)) if mode != "dense" else {}
+        lexical = dict(self.index.lexical.top(query, self.candidates, bm25_all)) if mode != "dense" else {}
         ids = list(dict.fromkeys([*dense, *lexical]))
         if not ids:
             return []
