@@ -44,7 +44,10 @@ def load_auth(value: str | None) -> list[tuple[str, str]] | None:
     return users
 
 
-def serve(host: HostOpt = None, port: PortOpt = None, collection: CollectionOpt = None) -> None:
+WatchOpt = Annotated[bool, typer.Option("--watch", help="Sync collections when files are added to or removed from their folders.")]
+
+
+def serve(host: HostOpt = None, port: PortOpt = None, collection: CollectionOpt = None, watch: WatchOpt = False) -> None:
     """Serve the web app (chat with cited passages) until interrupted."""
     with handle_errors():
         settings = settings_from(host=host, port=port, collection=collection)
@@ -56,10 +59,28 @@ def serve(host: HostOpt = None, port: PortOpt = None, collection: CollectionOpt 
         _, url, _ = app.launch(prevent_thread_lock=True, quiet=True, **launch_options(settings, auth))
     err.print(f"ready in {time.perf_counter() - started:.1f} s", highlight=False)
     print(f"Reading assistant running at {url.rstrip('/')}/  (Ctrl+C to stop)", flush=True)
+    stop_watching = _watch(settings) if watch else None
     try:
         app.block_thread()
     finally:
+        if stop_watching:
+            stop_watching()
         app.close()
+
+
+def _watch(settings):
+    from assistant.library import start_watching
+
+    def report(name, result, error):
+        if error is not None:
+            err.print(f"[red]watch: sync of {name!r} failed:[/] {error}", soft_wrap=True)
+        elif result.added or result.updated or result.removed or result.failed:
+            err.print(f"watch: {name}: +{len(result.added)} ~{len(result.updated)} -{len(result.removed)} "
+                      f"({len(result.failed)} skipped), {result.chunks} passages", highlight=False)
+
+    stop = start_watching(settings, on_sync=report)
+    err.print("watching collection folders for changes", highlight=False)
+    return stop
 
 
 def build(settings):

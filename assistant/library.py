@@ -633,6 +633,9 @@ def start_watching(
 ) -> Callable[[], None]:
     """Watch collection folders and sync on change; returns a function that stops watching.
 
+    Each watched collection is also synced once at the start (in the background), so files
+    changed while nothing was watching are picked up too.
+
     Parameters
     ----------
     settings : Settings
@@ -651,4 +654,6 @@ def start_watching(
         if folder is not None and folder.is_dir():
             folders[name] = folder
     watcher = FolderWatcher(settings, folders, debounce, on_sync).start()
+    for name in folders:  # catch up with changes made while nobody was watching
+        watcher.poke(name)
     return watcher.stop

@@ -125,8 +125,31 @@ def test_watcher_syncs_dropped_and_removed_files(make_settings, write):
     assert CollectionPaths(settings, "pantau").current_snapshot().manifest["files"].keys() == {"baru.md"}
 
 
-def _wait(condition, timeout: float = 60.0) -> None:
+def test_serve_watch_answers_from_a_dropped_file_without_restart(make_settings, write):
+    from gradio_client import Client
+
+    from assistant.indexing import sync_collection
+    from tests.ui_server import start_server
+
+    write("awal.md", "# Awal\n\nPelabuhan Tanjung Priok melayani kapal peti kemas.\n")
+    settings = make_settings(collection="pantau", knowledge_dir=write.folder)
+    sync_collection(settings)
+    server = start_server(settings, args=["--watch"]).wait_ready()
+    try:
+        _wait(lambda: "watching collection folders" in server.output(), timeout=30, what=server.output)
+        time.sleep(2.5)  # past the catch-up sync at start: what follows is driven by file events
+        write("baru.md", "# Baru\n\nGunung Merapi meletus besar pada tahun 2010 dan warga mengungsi.\n")
+        _wait(lambda: "baru.md" in CollectionPaths(settings, "pantau").current_snapshot().manifest["files"],
+              what=server.output)
+        data = Client(server.url, verbose=False).predict("Kapan Gunung Merapi meletus besar?", api_name="/ask")
+        assert data["citations"][0]["source"] == "baru.md" and "2010" in data["answer"]
+        _wait(lambda: "watch: pantau: +1" in server.output(), timeout=10)
+    finally:
+        server.stop()
+
+
+def _wait(condition, timeout: float = 60.0, what=lambda: "") -> None:
     deadline = time.time() + timeout
     while not condition():
-        assert time.time() < deadline, "timed out"
+        assert time.time() < deadline, f"timed out {what()}"
         time.sleep(0.1)
