@@ -195,3 +195,18 @@ def test_answering_events_share_one_concurrency_limit(make_settings):
     assert {fn.concurrency_limit for fn in answering} == {"default"}
     llm_choices = [fn for fn in app.blocks.values() if getattr(fn, "elem_id", None) == "llm"][0].choices
     assert [c[1] for c in llm_choices] == ["extractive", "ollama:qwen3"]
+
+
+def test_serve_refuses_unindexed_collection_and_bad_login(make_settings, monkeypatch):
+    from typer.testing import CliRunner
+
+    from assistant.cli import app
+
+    settings = make_settings()
+    monkeypatch.setenv("ASSISTANT_DATA_DIR", str(settings.data_dir))
+    result = CliRunner().invoke(app, ["serve", "--port", "1"])
+    assert result.exit_code == 2
+    assert "not indexed" in result.output and "assistant index" in result.output
+    monkeypatch.setenv("ASSISTANT_AUTH", "no-password-here")
+    result = CliRunner().invoke(app, ["serve"])
+    assert result.exit_code == 2 and "user:password" in result.output
