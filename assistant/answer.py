@@ -308,15 +308,20 @@ def passage_language(passage: Passage) -> str:
 
 
 def compose_extractive(sentences: list[Sentence], language: str) -> tuple[str, list[Citation]]:
-    """Answer text (lead-in plus verbatim quotes with ``[n]``) and its citations."""
+    """Answer text (lead-in plus verbatim quotes with ``[n]``) and its citations.
+
+    Quotes in another language than the question's are kept verbatim inside quotation marks;
+    when every quote is in that other language, the lead-in says so.
+    """
     quotes = _merge_adjacent(reading_order(sentences))
-    quote_langs = {passage_language(p) for p, _, _ in quotes}
-    quote_lang = language if language in quote_langs or not quote_langs else quote_langs.pop()
-    mark = (lambda q: f"\u201c{q}\u201d") if quote_lang != language else (lambda q: q)
+    langs = [passage_language(p) for p, _, _ in quotes]
+    foreign = {lang for lang in langs if lang != language}
+    quote_lang = foreign.pop() if foreign and len(set(langs)) == 1 else language
     parts, citations = [LEAD_IN[(language, quote_lang)]], []
-    for n, (passage, start, end) in enumerate(quotes, 1):
+    for n, ((passage, start, end), lang) in enumerate(zip(quotes, langs), 1):
         citations.append(make_citation(n, passage, start, end))
-        parts.append(f"{mark(passage.chunk.text[start:end])} [{n}]")
+        quote = passage.chunk.text[start:end]
+        parts.append(f"\u201c{quote}\u201d [{n}]" if lang != language else f"{quote} [{n}]")
     return " ".join(parts), citations
 
 
@@ -461,6 +466,8 @@ def stream_llm_answer(question: str, language: str, passages: list[Passage], sco
     checked = check_reply(text, passages, scorer)
     if not checked.citations:
         raise NoCitations("the model cited no passage")
+    if not _claims(checked.text):
+        raise NoCitations("the model's reply has citation markers but no statement")
     yield Answer(text=checked.text, citations=checked.citations, language=language, passages=passages,
                  notes=checked.notes, unsupported=checked.unsupported, question=question)
 

@@ -165,6 +165,7 @@ class Assistant:
     def _llm_answer(self, question, language, passages, sentences, scorer, llm: str):
         messages = answer_messages(question, language, passages)
         try:
+            chat_model(llm, self.settings)  # load first: the deadline is for generating
             deltas = _deadline(stream_text(llm, self.settings, messages), self.settings.llm_timeout)
             answer = None
             for item in stream_llm_answer(question, language, passages, scorer, deltas):

@@ -1,0 +1,70 @@
+"""Warm extractive answer latency on the default collection.
+
+Indexes knowledge/ into a data folder (reusing it when already indexed), warms the assistant
+up, answers every question once (cold: sentence vectors not cached yet), then times a second
+pass (warm: models loaded, sentence vectors cached). Prints p50/p95 of both passes.
+
+    python benchmarks/answer_latency.py [--data-dir DIR] [--rounds 1]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+
+def questions() -> list[str]:
+    """~30 questions: the calibration sets' first 20 answerable and 10 unanswerable."""
+    cal = ROOT / "evals/calibration"
+    read = lambda name: [json.loads(x)["question"] for x in (cal / name).read_text().splitlines() if x.strip()]  # noqa: E731
+    return read("knowledge-answerable.jsonl")[:20] + read("knowledge-unanswerable.jsonl")[:10]
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+
+
+def timed_pass(assistant, qs: list[str]) -> list[float]:
+    times = []
+    for q in qs:
+        started = time.perf_counter()
+        assistant.ask(q, llm="extractive")
+        times.append(time.perf_counter() - started)
+    return times
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data-dir", type=Path, default=Path(tempfile.gettempdir()) / "assistant-answer-latency")
+    parser.add_argument("--rounds", type=int, default=1, help="Warm passes to time.")
+    args = parser.parse_args()
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+    from assistant.config import Settings
+    from assistant.indexing import sync_collection
+    from assistant.service import Assistant
+
+    settings = Settings(data_dir=args.data_dir, knowledge_dir=ROOT / "knowledge")
+    sync_collection(settings)
+    assistant = Assistant(settings)
+    assistant.warm_up()
+    qs = questions()
+    cold = timed_pass(assistant, qs)
+    warm = [t for _ in range(args.rounds) for t in timed_pass(assistant, qs)]
+    for name, times in (("first pass (sentence vectors embedded)", cold), ("warm", warm)):
+        print(f"{name:<40} n={len(times):<3} p50={statistics.median(times) * 1000:7.0f} ms  "
+              f"p95={percentile(times, 0.95) * 1000:7.0f} ms  max={max(times) * 1000:7.0f} ms")
+
+
+if __name__ == "__main__":
+    main()
