@@ -13,8 +13,9 @@ vector cache (``--data-dir``, default ``.assistant/bench``) and nothing is embed
   the same way; the right outcome is to abstain.
 
 Abstention precision/recall/F1 take "abstained on an unanswerable question" as the positive
-class over both sets together. Rows are appended to ``--out/rows.jsonl`` as they are produced;
-a rerun with the same ``--out`` skips the questions already there.
+class over both sets together. Questions run in a seeded random order (both sets mixed) and rows
+are appended to ``--out/rows.jsonl`` as they are produced; a rerun with the same ``--out`` skips
+the questions already there, and the summary covers the rows present.
 
 Usage::
 
@@ -50,19 +51,22 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--llm", default="extractive")
     parser.add_argument("--sample", type=int, default=None, help="a seeded random sample of N questions per set")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--max-new", type=int, default=None, help="ask at most N new questions (0: only summarise)")
     parser.add_argument("--json", action="store_true", help="end with one JSON line of the summary")
     return parser.parse_args(argv)
 
 
 def questions(args: argparse.Namespace) -> list[dict]:
-    """TyDi answerable and IDK-MRC unanswerable questions, tagged, optionally sampled."""
+    """TyDi answerable and IDK-MRC unanswerable questions, tagged, optionally sampled, shuffled."""
     answerable = [{**q, "answerable": True} for q in read_jsonl(args.queries) if q.get("gold_passage_ids")]
     unanswerable = [{**q, "answerable": False} for q in read_jsonl(args.unanswerable)]
+    rng = random.Random(args.seed)
     if args.sample:
-        rng = random.Random(args.seed)
         answerable = rng.sample(answerable, min(args.sample, len(answerable)))
         unanswerable = rng.sample(unanswerable, min(args.sample, len(unanswerable)))
-    return answerable + unanswerable
+    mixed = answerable + unanswerable
+    rng.shuffle(mixed)  # a run stopped early has still scored a random sample of both sets
+    return mixed
 
 
 def contains(text: str, answer: str | None) -> bool:
@@ -127,7 +131,7 @@ def main(argv: list[str] | None = None) -> int:
     rows_path = args.out / "rows.jsonl"
     rows = read_jsonl(rows_path) if rows_path.exists() else []
     done = {r["id"] for r in rows}
-    todo = [q for q in questions(args) if q["id"] not in done]
+    todo = [q for q in questions(args) if q["id"] not in done][:args.max_new]
     started = time.perf_counter()
     with open(rows_path, "a", encoding="utf-8") as fh:
         for i, q in enumerate(todo, 1):
