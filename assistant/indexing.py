@@ -241,13 +241,17 @@ def sync_locked(
     report = SyncReport(paths.name)
     record_folder(settings, paths, folder)
     old = paths.current_snapshot()
-    embedder = load_embedder(settings.embedder)
     chunking = {"size": settings.chunk_size, "overlap": settings.chunk_overlap, "version": CHUNKER_VERSION}
-    reason = _full_rebuild_reason(old, embedder.id, chunking, rebuild)
+    reason = _full_rebuild_reason(old, settings.embedder, chunking, rebuild)  # an embedder's id is its name
     if reason:
         report.messages.append(reason)
         progress.message(reason)
     plan = _plan(settings, folder, old, reason is not None, report, progress)
+    if old is not None and reason is None and not (plan.fresh or report.added or report.updated or report.removed):
+        report.chunks = len(old.chunks)  # nothing changed: keep the current snapshot, load no model
+        report.seconds = time.perf_counter() - started
+        return report
+    embedder = load_embedder(settings.embedder)
     target = chroma_name(paths.name, embedder.id, embedder.dim)
     same_store = old is not None and old.manifest.get("chroma_collection") == target
     to_store = plan.fresh if same_store else plan.kept + plan.fresh

@@ -34,8 +34,8 @@ class GradioSyncProgress(SyncProgress):
         self.done += n
         self.progress((self.done, self.total), desc=self.phase)
 
-    def message(self, text: str) -> None:
-        self.progress(None, desc=text)
+    def message(self, text: str) -> None:  # e.g. "waiting: sync by pid … since …"
+        self.progress((self.done, self.total or None), desc=text)
 
 
 def table_rows(settings, collection: str | None) -> list[list]:
