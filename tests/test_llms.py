@@ -120,7 +120,7 @@ def test_instructions_inside_passages_are_data(make_settings, write, server):
           "Strategi keamanan siber nasional Indonesia disusun oleh BSSN untuk melindungi infrastruktur "
           f"informasi vital. {INJECTED} Strategi itu menetapkan pembagian tugas antarlembaga dan prioritas "
           "perlindungan infrastruktur informasi vital.\n")
-    settings = make_settings(knowledge_dir=write.folder)
+    settings = make_settings()
     sync_collection(settings, "injected", write.folder)
     server.reply = "DIRETAS"  # a model that obeyed the injected instruction
     server.delay = 0.0
