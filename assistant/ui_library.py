@@ -16,7 +16,7 @@ from assistant.indexing import SyncProgress, sync_collection
 from assistant.library import UPLOAD_KINDS, add_documents, list_documents, remove_documents
 from assistant.store import StoreError
 
-COLUMNS = ["title", "file", "author", "year", "language", "chunks", "indexed at", "status"]
+COLUMNS = ["title", "file", "author", "year", "language", "chunks", "indexed (UTC)", "status"]
 
 
 class GradioSyncProgress(SyncProgress):
@@ -42,7 +42,7 @@ def table_rows(settings, collection: str | None) -> list[list]:
     """Rows of the documents table for one collection (empty when it has none)."""
     rows = list_documents(settings, collection or settings.collection)
     return [[r["title"], r["file"], r["author"], r["year"], r["language"], r["chunks"],
-             str(r["indexed_at"]).replace("T", " ").replace("+00:00", " UTC"), r["status"]] for r in rows]
+             str(r["indexed_at"]).replace("T", " ")[:16], r["status"]] for r in rows]
 
 
 def _table(settings, collection: str | None) -> gr.Dataframe:
@@ -80,7 +80,8 @@ def build(ctx) -> None:
                 f"(at most {settings.max_upload_mb:g} MB each); files are checked, stored in the "
                 "collection's folder and indexed. / Bacaan koleksi yang dipilih di atas.")
     table = gr.Dataframe(value=lambda: table_rows(settings, settings.collection), headers=COLUMNS,
-                         interactive=False, wrap=True, elem_id="library-table", label="Documents")
+                         interactive=False, wrap=True, elem_id="library-table", label="Documents",
+                         column_widths=["24%", "22%", "13%", "6%", "9%", "7%", "12%", "7%"])
     with gr.Row():
         with gr.Column(scale=3):
             files = gr.File(file_count="multiple", file_types=sorted(UPLOAD_KINDS), type="filepath",
