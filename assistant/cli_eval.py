@@ -19,16 +19,28 @@ def register(app: typer.Typer) -> None:
     app.command("eval")(eval_command)
 
 
+SetsArg = Annotated[list[Path], typer.Argument(help="Question sets (JSONL), e.g. evals/source.jsonl.")]
+OutOpt = Annotated[Optional[Path], typer.Option("--out", help="Output folder (default: evals/reports/<timestamp>/).")]
+LlmOpt = Annotated[Optional[str], typer.Option("--llm", help="Answerer: extractive or an LLM name.")]
+CollectionOpt = Annotated[Optional[str], typer.Option("--collection", "-c", help="Collection (default: settings).")]
+CompareOpt = Annotated[Optional[Path], typer.Option("--compare", help="results.json of an earlier run.")]
+MinOpt = Annotated[Optional[list[str]],
+                   typer.Option("--min", help="METRIC=VALUE or GROUP:METRIC=VALUE; exit 1 below it.")]
+ThresholdsOpt = Annotated[Optional[Path], typer.Option("--thresholds", help="TOML file with a [min] table.")]
+LimitOpt = Annotated[Optional[int], typer.Option("--limit", min=1, help="Only the first N entries of each set.")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print results.json (plus files, thresholds) instead.")]
+
+
 def eval_command(
-    sets: Annotated[list[Path], typer.Argument(help="Question sets (JSONL), e.g. evals/source.jsonl.")],
-    out: Annotated[Optional[Path], typer.Option("--out", help="Output folder (default: evals/reports/<timestamp>/).")] = None,
-    llm: Annotated[Optional[str], typer.Option("--llm", help="Answerer: extractive or an LLM name.")] = None,
-    collection: Annotated[Optional[str], typer.Option("--collection", "-c", help="Collection name (default: settings).")] = None,
-    compare_to: Annotated[Optional[Path], typer.Option("--compare", help="results.json of an earlier run.")] = None,
-    minimum: Annotated[Optional[list[str]], typer.Option("--min", help="METRIC=VALUE or GROUP:METRIC=VALUE; exit 1 below it.")] = None,
-    thresholds: Annotated[Optional[Path], typer.Option("--thresholds", help="TOML file with a [min] table of thresholds.")] = None,
-    limit: Annotated[Optional[int], typer.Option("--limit", min=1, help="Only the first N entries of each set.")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print results.json (plus files, thresholds) instead of tables.")] = False,
+    sets: SetsArg,
+    out: OutOpt = None,
+    llm: LlmOpt = None,
+    collection: CollectionOpt = None,
+    compare_to: CompareOpt = None,
+    minimum: MinOpt = None,
+    thresholds: ThresholdsOpt = None,
+    limit: LimitOpt = None,
+    as_json: JsonOpt = False,
 ) -> None:
     """Run question sets: retrieval and answer metrics, overall, per set, language and answerability."""
     from assistant import eval_report as report
@@ -107,10 +119,12 @@ def print_run(run, comparison, failures, paths) -> None:
     summary = run.summary
     groups = report.table_groups(summary)
     title = f"evaluation: {', '.join(summary['sets'])} · {summary['llm']} · {summary['collection']}"
-    out.print(rich_table(title, *report.metric_rows(summary, groups=[g for g in groups if "/" not in g])))
+    top = [g for g in groups if "/" not in g]
+    out.print(rich_table(title, *report.metric_rows(summary, groups=top)))
     splits = [g for g in groups if "/" in g]
     if splits:
-        out.print(rich_table("all questions by language and answerability", *report.metric_rows(summary, groups=splits)))
+        title = "all questions by language and answerability"
+        out.print(rich_table(title, *report.metric_rows(summary, groups=splits)))
     out.print(f"verdicts: {summary['verdicts']}")
     if summary.get("missing_quotes"):
         out.print(f"[yellow]{len(summary['missing_quotes'])} gold quotes are not in this collection[/]")

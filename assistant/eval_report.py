@@ -18,7 +18,8 @@ from assistant.evaluate import (
     severity,
 )
 
-MAIN_METRICS = RETRIEVAL_METRICS + ANSWER_METRICS + LATENCY_METRICS + ("n", "answerable", "unanswerable", "abstained", "errors")
+MAIN_METRICS = (RETRIEVAL_METRICS + ANSWER_METRICS + LATENCY_METRICS
+                + ("n", "answerable", "unanswerable", "abstained", "errors"))
 SPLIT_METRICS = ("n", "recall@1", "recall@5", "mrr@10", "ndcg@10", "ok_rate", "citation_precision",
                  "citation_recall", "abstention_f1", "token_f1")
 METRIC_HELP = {
@@ -151,8 +152,9 @@ def _context_lines(summary: dict) -> list[str]:
              f"{settings.get('rerank_model')}, abstain_threshold {settings.get('abstain_threshold')}",
              f"- run: {summary.get('created')}, {summary.get('seconds')} s; verdicts {summary.get('verdicts')}"]
     if summary.get("missing_quotes"):
-        lines.append(f"- **{len(summary['missing_quotes'])} gold quotes are not in this collection** "
-                     "(their questions cannot be found): " + "; ".join(shorten(q, 60) for q in summary["missing_quotes"][:5]))
+        missing = summary["missing_quotes"]
+        lines.append(f"- **{len(missing)} gold quotes are not in this collection** (their questions cannot be "
+                     "found): " + "; ".join(shorten(q, 60) for q in missing[:5]))
     return lines
 
 

@@ -62,7 +62,8 @@ def _citation_lines(question: dict) -> list[str]:
     esc = html.escape
     lines = []
     for c in question.get("citations", []):
-        flags = ("relevant" if c["relevant"] else "not relevant") + ("" if c["quote_valid"] else ", QUOTE NOT IN PASSAGE")
+        flags = "relevant" if c["relevant"] else "not relevant"
+        flags += "" if c["quote_valid"] else ", QUOTE NOT IN PASSAGE"
         lines.append(f"{c['n']}. `{esc(c['source'])}` {esc(c.get('location') or '')} ({flags}): "
                      f"<mark>{esc(c['quote'])}</mark>")
     return lines or ["none"]
@@ -75,16 +76,19 @@ def details_markdown(question: dict | None) -> str:
     esc = html.escape
     scores = ", ".join(f"{k} {v:.2f}" for k, v in (question.get("scores") or {}).items())
     timings = ", ".join(f"{k} {v:.2f} s" for k, v in (question.get("timings") or {}).items())
+    kind = "answerable" if question["answerable"] else "unanswerable"
+    answer = question.get("answer") or question.get("error") or ""
     parts = [f"### {esc(question['id'])} · {question['verdict']}", f"**Question:** {esc(question['question'])}",
              f"**Query used:** {esc(question.get('query') or '')}",
-             f"set {question['set']} · {question['lang']} · {'answerable' if question['answerable'] else 'unanswerable'}"
-             f" · first relevant rank {question.get('first_relevant_rank') or '–'} · {scores} · {timings}",
-             f"**Answer** ({question.get('llm') or ''}):\n\n{esc(question.get('answer') or question.get('error') or '')}",
+             f"set {question['set']} · {question['lang']} · {kind} · first relevant rank "
+             f"{question.get('first_relevant_rank') or '–'} · {scores} · {timings}",
+             f"**Answer** ({question.get('llm') or ''}):\n\n{esc(answer)}",
              "**Citations:**", *_citation_lines(question)]
     if question.get("gold_quotes"):
         parts += ["**Gold quotes:**", *[f"- {esc(q)}" for q in question["gold_quotes"]]]
     if question.get("reference_answer"):
-        parts.append(f"**Reference answer:** {esc(question['reference_answer'])} (token F1 {question.get('token_f1') or 0:.2f})")
+        f1 = question.get("token_f1") or 0.0
+        parts.append(f"**Reference answer:** {esc(question['reference_answer'])} (token F1 {f1:.2f})")
     parts.append("**Top 10 retrieved:**")
     parts += [f"{p['rank']}. {'✅' if p['relevant'] else '·'} `{esc(p['source'])}` score {p['score']:.3f}: "
               f"{esc(report.shorten(p['text'], 220))}" for p in question.get("retrieved", [])]
@@ -124,8 +128,8 @@ def build(ctx) -> None:
     with gr.Row(equal_height=True):
         choices = available_sets()
         default = [c for c in choices if Path(c).name == "source.jsonl"] or choices[:1]
-        sets = gr.Dropdown([(Path(c).name, c) for c in choices], value=default, multiselect=True, label="Question sets", scale=4,
-                           elem_id="eval-sets")
+        sets = gr.Dropdown([(Path(c).name, c) for c in choices], value=default, multiselect=True,
+                           label="Question sets", scale=4, elem_id="eval-sets")
         limit = gr.Number(0, precision=0, minimum=0, label="First N entries per set (0 = all)", scale=1,
                           elem_id="eval-limit")
         run = gr.Button("Run evaluation", variant="primary", scale=1, elem_id="eval-run")
