@@ -97,9 +97,10 @@ def fit(sets: dict[str, tuple[list, list]]) -> None:
         for rows, label in ((pos, 1), (neg, 0)):
             x += rows
             y += [label] * len(rows)
-            w += [1.0 / (2 * len(rows))] * len(rows)
+            w += [1.0 / (2 * len(rows))] * len(rows)  # each set and class weighs the same
             tag += [name] * len(rows)
     x, y, w, tag = np.array(x), np.array(y), np.array(w), np.array(tag)
+    w = w * len(w) / w.sum()  # mean weight 1, so the regularisation strength means what it says
     model = LogisticRegression(C=1.0, max_iter=5000)
     folds = StratifiedKFold(5, shuffle=True, random_state=0)
     probs = cross_val_predict(model, x, y, cv=folds, method="predict_proba", params={"sample_weight": w})[:, 1]
@@ -120,14 +121,17 @@ def main() -> None:
     parser.add_argument("--others", type=int, default=500)
     parser.add_argument("--fit", action="store_true")
     parser.add_argument("--skip-tydi", action="store_true")
+    parser.add_argument("--from-signals", action="store_true", help="Reuse DATA_DIR/signals.json of an earlier run.")
     args = parser.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
-    from assistant.answer import Signals, answerable_probability
     from assistant.config import Settings
     from assistant.indexing import sync_collection
     from assistant.service import Assistant
 
+    if args.from_signals:
+        sets = json.loads((args.data_dir / "signals.json").read_text())
+        return summarise(sets, args.fit)
     settings = Settings(data_dir=args.data_dir, knowledge_dir=ROOT / "knowledge")
     sync_collection(settings)
     assistant = Assistant(settings)
@@ -143,10 +147,16 @@ def main() -> None:
             features(assistant, "tydi-calibration", [q["question"] for q in unanswerable]),
         )
     (args.data_dir / "signals.json").write_text(json.dumps(sets))
+    summarise(sets, args.fit)
+
+
+def summarise(sets: dict, refit: bool) -> None:
+    from assistant.answer import Signals, answerable_probability
+
     prob = lambda rows: [answerable_probability(Signals(*r)) for r in rows]  # noqa: E731
     for name, (pos, neg) in sets.items():
         report(f"{name} (weights in assistant/answer.py)", prob(pos), prob(neg), [0.3, 0.4, 0.5, 0.6, 0.7])
-    if args.fit:
+    if refit:
         fit(sets)
 
 
