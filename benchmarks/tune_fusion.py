@@ -1,7 +1,7 @@
 """Grid search of the hybrid fusion settings (dense weight x candidates) on a tuning split.
 
 Runs the project's :class:`~assistant.retrieve.Retriever` in hybrid mode for every pair of
-values over the same queries (each query is embedded once), and prints nDCG@10 and the other
+values over the same queries (each query is embedded once, in batches), and prints nDCG@10 and the other
 metrics per setting, best first. Tune on a train sample, then report the held-out split once
 with ``benchmarks/retrieval.py --dense-weight W --candidates N``::
 
@@ -15,33 +15,12 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Sequence
 from pathlib import Path
 
-import numpy as np
-from retrieval import METRICS, evaluate, index_corpus, load_queries
+from retrieval import METRICS, QueryVectors, evaluate, index_corpus, load_queries
 
 from assistant.config import load_settings, offline_environment
-from assistant.embeddings import Embedder
 from assistant.retrieve import CollectionIndex, Retriever
-
-
-class MemoQueries:
-    """Wraps an embedder so each distinct query is embedded once across the grid."""
-
-    def __init__(self, embedder: Embedder) -> None:
-        self._embedder = embedder
-        self._memo: dict[str, np.ndarray] = {}
-        self.id, self.dim = embedder.id, embedder.dim
-
-    def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
-        return self._embedder.embed_passages(texts)
-
-    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
-        missing = [t for t in dict.fromkeys(texts) if t not in self._memo]
-        if missing:
-            self._memo.update(zip(missing, self._embedder.embed_queries(missing)))
-        return np.stack([self._memo[t] for t in texts])
 
 
 def floats(text: str) -> list[float]:
@@ -70,8 +49,9 @@ def main(argv: list[str] | None = None) -> int:
     offline_environment()
     settings = load_settings(data_dir=args.data_dir)
     index = CollectionIndex(settings, index_corpus(settings, args.corpus)[0])
-    index.embedder = MemoQueries(index.embedder)
+    index.embedder = QueryVectors(index.embedder)
     queries = load_queries(args.queries, None, args.sample or None, args.seed)
+    index.embedder.prefill([q["question"] for q in queries])
     grid = []
     for candidates in args.candidates:
         for weight in args.weights:
