@@ -92,8 +92,12 @@ def chroma_client(settings: Settings):
 
 
 def chroma_name(collection: str, embedder: str, dim: int) -> str:
-    """Chroma collection name for a reading collection embedded by one embedder."""
-    tag = hashlib.sha1(f"{embedder}|{dim}".encode()).hexdigest()[:8]
+    """Chroma collection name for a reading collection embedded by one embedder.
+
+    The hash covers the exact collection name, so names that slug alike ("Readings" and
+    "readings") never share a Chroma collection.
+    """
+    tag = hashlib.sha1(f"{collection}|{embedder}|{dim}".encode()).hexdigest()[:8]
     slug = re.sub(r"[^a-z0-9_-]+", "-", collection.lower()).strip("-_")[:40] or "c"
     return f"rc-{slug}-{tag}"
 

@@ -174,3 +174,15 @@ def test_missing_folder_and_bad_name_are_clear_errors(make_settings, tmp_path):
         sync_collection(make_settings(knowledge_dir=tmp_path / "nope"))
     with pytest.raises(StoreError, match="invalid collection name"):
         sync_collection(make_settings(), name="../etc")
+
+
+def test_collections_whose_names_slug_alike_keep_separate_vectors(make_settings, tmp_path):
+    settings = make_settings()
+    for name, text in (("Bacaan", "Norma siber untuk negara."), ("bacaan", "Resep soto ayam kuning.")):
+        folder = tmp_path / f"folder-{name}-{len(name)}-{text[:4]}"
+        folder.mkdir()
+        (folder / "a.txt").write_text(text)
+        sync_collection(settings, name=name, folder=folder)
+    for name, word in (("Bacaan", "Norma"), ("bacaan", "soto")):
+        hits = open_retriever(settings, name).search(word, 1)
+        assert hits and word in hits[0].chunk.text
