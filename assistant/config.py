@@ -43,7 +43,7 @@ class Settings(BaseSettings):
 
     top_k: int = 5
     candidates: int = Field(50, description="Dense and BM25 candidates before fusion.")
-    dense_weight: float = Field(0.9, description="Weight of the dense z-score in fusion.")
+    dense_weight: float = Field(0.8, description="Weight of the dense z-score in fusion.")
     rerank_model: str | None = Field(None, description="CrossEncoder model for reranking.")
 
     llm: str = Field("extractive", description="Answerer: extractive, hf:, ollama:, openai:")

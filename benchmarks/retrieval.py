@@ -26,6 +26,9 @@ from pathlib import Path
 
 import numpy as np
 
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
 from assistant.config import Settings, load_settings, offline_environment
 from assistant.embeddings import Embedder, VectorCache, embed_passages_cached, load_embedder
 from assistant.indexing import SyncProgress, collection_lock
