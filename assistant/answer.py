@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from assistant.chunking import paragraph_spans, sentence_spans
-from assistant.embeddings import Embedder, VectorCache, embed_passages_cached
+from assistant.embeddings import Embedder, VectorCache, embed_passages_cached, embed_query
 from assistant.types import Answer, Citation, Passage
 
 # Words that frame a question without saying what it is about.
@@ -156,7 +156,7 @@ class SentenceScorer:
         return embed_passages_cached(self.embedder, texts, self.cache)[0]
 
     def query_vector(self, text: str) -> np.ndarray:
-        return self.embedder.embed_queries([text])[0]
+        return embed_query(self.embedder, text)
 
     def sentences(self, query: str, passages: list[Passage], qvec: np.ndarray | None = None,
                   weights: TermWeights | None = None) -> list[Sentence]:

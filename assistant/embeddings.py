@@ -132,6 +132,26 @@ def load_embedder(name: str) -> Embedder:
         return _LOADED[name]
 
 
+_QUERY_CACHE: dict[tuple[str, str], np.ndarray] = {}
+_QUERY_CACHE_SIZE = 512
+
+
+def embed_query(embedder: Embedder, text: str) -> np.ndarray:
+    """One query vector, memoised per (embedder id, text) for the process.
+
+    Retrieval and answer scoring both need the question's vector; this embeds it once.
+    """
+    key = (embedder.id, text)
+    vector = _QUERY_CACHE.get(key)
+    if vector is None:
+        vector = embedder.embed_queries([text])[0]
+        vector.setflags(write=False)
+        if len(_QUERY_CACHE) >= _QUERY_CACHE_SIZE:
+            _QUERY_CACHE.pop(next(iter(_QUERY_CACHE)))
+        _QUERY_CACHE[key] = vector
+    return vector
+
+
 class VectorCache:
     """Passage vectors stored by (embedder id, SHA-256 of the text) in SQLite."""
 

@@ -15,6 +15,7 @@ from assistant.chunking import CHUNKER_VERSION, chunk_document
 from assistant.config import Settings
 from assistant.embeddings import VectorCache, embed_passages_cached, load_embedder
 from assistant.ingest import SKIPPED_NAMES, SUPPORTED_SUFFIXES, IngestError, load_document
+from assistant.lexical import load_stem_cache, save_stem_cache
 from assistant.store import (
     CollectionPaths,
     Snapshot,
@@ -262,7 +263,10 @@ def sync_locked(
         "collection": paths.name, "folder": str(folder), "embedder": embedder.id, "dim": embedder.dim,
         "chroma_collection": target, "chunking": chunking, "synced_at": now_iso(), "files": plan.files,
     }, plan.kept + plan.fresh)
+    stems = settings.vector_cache_dir / "stems.json"
+    load_stem_cache(stems)
     snapshot.save()
+    save_stem_cache(stems)
     paths.publish(snapshot)
     _clean_up(client, collection, old, snapshot, paths)
     report.chunks = len(snapshot.chunks)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import unicodedata
 from functools import lru_cache
@@ -29,12 +30,33 @@ def stop_words() -> frozenset[str]:
     return frozenset(StopWordRemoverFactory().get_stop_words()) | frozenset(STOPWORDS_EN)
 
 
-@lru_cache(maxsize=200_000)
+_STEMS: dict[str, str] = {}
+
+
 def stem(word: str) -> str:
-    """Indonesian stem of one lowercase word (cached; Sastrawi is slow per call)."""
+    """Indonesian stem of one lowercase word (memoised; Sastrawi is slow per call)."""
     if not word.isalpha() or len(word) <= 3:
         return word
-    return _stemmer().stem(word) or word
+    found = _STEMS.get(word)
+    if found is None:
+        found = _STEMS[word] = _stemmer().stem(word) or word
+    return found
+
+
+def load_stem_cache(path: Path) -> None:
+    """Merge stems saved by :func:`save_stem_cache` (a damaged file is ignored)."""
+    try:
+        _STEMS.update(json.loads(path.read_text(encoding="utf-8")))
+    except (OSError, ValueError):
+        pass
+
+
+def save_stem_cache(path: Path) -> None:
+    """Persist the stems computed so far, so the next process does not stem them again."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(_STEMS, ensure_ascii=False), encoding="utf-8")
+    os.replace(tmp, path)
 
 
 def tokenize(text: str) -> list[str]:

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from assistant.config import Settings
-from assistant.embeddings import Embedder, load_embedder
+from assistant.embeddings import Embedder, embed_query, load_embedder
 from assistant.lexical import LexicalIndex
 from assistant.store import CollectionPaths, Snapshot, StoreError, chroma_client, chroma_collection
 from assistant.types import Chunk, Passage
@@ -88,7 +88,7 @@ class Retriever:
         query = query.strip()
         if not query:
             return []
-        vector = self.index.embedder.embed_queries([query])[0]
+        vector = embed_query(self.index.embedder, query)
         bm25_all = self.index.lexical.scores(query)
         dense = self.index.dense(vector, self.candidates) if mode != "bm25" else {}
         lexical = dict(self.index.lexical.top(query, self.candidates, bm25_all)) if mode != "dense" else {}
