@@ -133,7 +133,8 @@ def print_run(run, comparison, failures, paths) -> None:
         out.print(rich_table(f"compared with {comparison.old}", *report.comparison_rows(comparison, groups)))
         out.print(f"{len(comparison.worse)} questions got worse, {len(comparison.better)} got better")
         if comparison.worse:
-            out.print(rich_table("got worse", *report.change_rows(comparison.worse, 70)))
+            header, rows = report.change_rows(comparison.worse)
+            out.print(rich_table("got worse (questions in report.md)", header[:-1], [r[:-1] for r in rows]))
     for failure in failures or []:
         out.print(f"[red]FAILED[/] {failure}")
     if failures == []:
