@@ -152,6 +152,11 @@ def embed_query(embedder: Embedder, text: str) -> np.ndarray:
     return vector
 
 
+def clear_query_cache() -> None:
+    """Forget memoised query vectors (benchmarks use it to time query embedding honestly)."""
+    _QUERY_CACHE.clear()
+
+
 class VectorCache:
     """Passage vectors stored by (embedder id, SHA-256 of the text) in SQLite."""
 

@@ -48,9 +48,10 @@ def main() -> None:
     parser.add_argument("--data-dir", type=Path, default=Path(tempfile.gettempdir()) / "assistant-answer-latency")
     parser.add_argument("--rounds", type=int, default=1, help="Warm passes to time.")
     args = parser.parse_args()
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
-    from assistant.config import Settings
+    from assistant.config import Settings, offline_environment
+
+    offline_environment()
+    from assistant.embeddings import clear_query_cache
     from assistant.indexing import sync_collection
     from assistant.service import Assistant
 
@@ -60,8 +61,13 @@ def main() -> None:
     assistant.warm_up()
     qs = questions()
     cold = timed_pass(assistant, qs)
-    warm = [t for _ in range(args.rounds) for t in timed_pass(assistant, qs)]
-    for name, times in (("first pass (sentence vectors embedded)", cold), ("warm", warm)):
+    warm = []
+    for _ in range(args.rounds):
+        clear_query_cache()  # each warm question embeds its query again, like a new question
+        warm.extend(timed_pass(assistant, qs))
+    repeat = timed_pass(assistant, qs)
+    for name, times in (("first pass (sentence vectors embedded)", cold), ("warm", warm),
+                        ("repeated question (query vector memoised)", repeat)):
         print(f"{name:<40} n={len(times):<3} p50={statistics.median(times) * 1000:7.0f} ms  "
               f"p95={percentile(times, 0.95) * 1000:7.0f} ms  max={max(times) * 1000:7.0f} ms")
 

@@ -23,6 +23,7 @@ def pytest_configure(config):
         GRADIO_ANALYTICS_ENABLED="False",
         ANONYMIZED_TELEMETRY="False",
         TOKENIZERS_PARALLELISM="false",
+        OMP_WAIT_POLICY="PASSIVE",
     )
 
 
