@@ -13,7 +13,7 @@ export ANONYMIZED_TELEMETRY ?= False
 export OMP_WAIT_POLICY ?= PASSIVE
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test install install-test index serve bench clean
+.PHONY: run test install install-test index serve bench eval-gate clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +44,11 @@ run: index serve
 
 test: install-test
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+
+# Regression gate (CI): default settings on our question sets must meet evals/thresholds.toml.
+eval-gate: install
+	$(BIN)/python -m assistant index
+	$(BIN)/python -m assistant eval evals/source.jsonl evals/readings.jsonl --thresholds evals/thresholds.toml --out evals/reports/ci
 
 bench: install-test
 	$(BIN)/python benchmarks/retrieval.py --corpus ../shared/data/tydiqa-id/corpus.jsonl --queries ../shared/data/tydiqa-id/queries_valid.jsonl --mode hybrid
