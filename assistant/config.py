@@ -45,6 +45,7 @@ class Settings(BaseSettings):
     candidates: int = Field(50, description="Dense and BM25 candidates before fusion.")
     dense_weight: float = Field(0.8, description="Weight of the dense z-score in fusion.")
     rerank_model: str | None = Field(None, description="CrossEncoder model for reranking.")
+    source_boost: float = Field(2.0, description="Fused-score bonus (z units) for kind=source chunks when a question names the essay or text.")
 
     llm: str = Field("extractive", description="Answerer: extractive, hf:, ollama:, openai:")
     llms: list[str] = Field(default_factory=list, description="LLMs offered in the web app.")

@@ -13,6 +13,7 @@ were no better. On valid, w = 0.8, N = 50 gives nDCG@10 0.911 and Recall@10 0.97
 """
 from __future__ import annotations
 
+import re
 import threading
 from dataclasses import dataclass
 
@@ -69,6 +70,15 @@ class CollectionIndex:
         return {cid: float(np.dot(np.asarray(e, dtype=np.float32), vector)) for cid, e in zip(got["ids"], got["embeddings"])}
 
 
+_SOURCE_REFERENCE = re.compile(
+    r"\b(essay|esai|the text|teks(nya)?|naskah|the author|penulis(nya)?|source text|teks sumber)\b", re.I)
+
+
+def refers_to_source(query: str) -> bool:
+    """True when a question points at the source text ("according to the essay", "menurut teks")."""
+    return bool(_SOURCE_REFERENCE.search(query))
+
+
 def zscores(values: np.ndarray) -> np.ndarray:
     std = float(values.std())
     return (values - values.mean()) / std if std > 1e-9 else np.zeros_like(values)
@@ -82,6 +92,7 @@ class Retriever:
     candidates: int = 50
     dense_weight: float = 0.8
     reranker: object | None = None
+    source_boost: float = 0.0
 
     def search(self, query: str, k: int = 5, mode: str = "hybrid") -> list[Passage]:
         """The ``k`` best passages for ``query``; each carries its dense and BM25 scores."""
@@ -101,6 +112,9 @@ class Retriever:
         fused = {"dense": d, "bm25": b}.get(mode)
         if fused is None:
             fused = self.dense_weight * zscores(d) + (1 - self.dense_weight) * zscores(b)
+            if self.source_boost and refers_to_source(query):
+                fused = fused + self.source_boost * np.array(
+                    [self.index.chunks[i].metadata.get("kind") == "source" for i in ids], dtype=np.float32)
         order = np.argsort(-fused, kind="stable")
         passages = [
             Passage(self.index.chunks[ids[i]], float(fused[i]), float(d[i]), float(b[i]))
@@ -144,4 +158,4 @@ def open_retriever(settings: Settings, collection: str | None = None) -> Retriev
     """A retriever over a collection, configured from settings."""
     index = CollectionIndex(settings, collection or settings.collection)
     reranker = load_reranker(settings.rerank_model) if settings.rerank_model else None
-    return Retriever(index, settings.candidates, settings.dense_weight, reranker)
+    return Retriever(index, settings.candidates, settings.dense_weight, reranker, settings.source_boost)

@@ -1,0 +1,38 @@
+"""Hybrid fusion details: scores carried per passage and the source-text preference."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.retrieve import open_retriever, refers_to_source
+
+
+@pytest.mark.parametrize("question, expected", [
+    ("According to the essay, how is cyber diplomacy defined?", True),
+    ("Menurut esai, apa tujuan akhir pengembangan kapasitas?", True),
+    ("Apa yang dikatakan teks tentang norma?", True),
+    ("What does the author cite?", True),
+    ("What is soft power?", False),
+    ("Bagaimana ASEAN bekerja sama di bidang siber?", False),
+])
+def test_refers_to_source(question, expected):
+    assert refers_to_source(question) is expected
+
+
+def test_naming_the_essay_prefers_the_source_text(indexed_settings):
+    question = "According to the essay, which source is cited about human resource development and internet access?"
+    plain = open_retriever(indexed_settings.model_copy(update={"source_boost": 0.0})).search(question, 5)
+    boosted = open_retriever(indexed_settings).search(question, 5)
+    assert boosted[0].chunk.metadata["kind"] == "source"
+    assert "(Manantan, 2021)" in " ".join(p.chunk.text for p in boosted[:3])
+    assert plain[0].chunk.metadata["kind"] != "source"  # the English readings' paraphrases win unboosted
+    assert [p.dense_score for p in boosted if p.chunk.metadata["kind"] == "source"]  # scores still carried
+
+
+def test_questions_not_naming_the_essay_are_unaffected(indexed_settings):
+    question = "What is soft power in cyber diplomacy?"
+    plain = open_retriever(indexed_settings.model_copy(update={"source_boost": 0.0})).search(question, 5)
+    boosted = open_retriever(indexed_settings).search(question, 5)
+    assert [(p.chunk.id, round(p.score, 6)) for p in plain] == [(p.chunk.id, round(p.score, 6)) for p in boosted]
+    for p in boosted:
+        assert p.dense_score is not None and p.bm25_score is not None
