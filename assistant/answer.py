@@ -8,7 +8,7 @@ supports the claims citing it as its quote, and unsupported sentences are listed
 that fails, times out or cites nothing falls back to the extractive answer, with a note.
 
 Whether to answer at all is decided before either answerer runs, from calibrated retrieval
-and sentence-support signals (:func:`answerable_probability`; see docs/benchmarks-answers.md).
+and sentence-support signals (:func:`answerable_probability`; see docs/benchmarks.md).
 """
 
 from __future__ import annotations
@@ -224,7 +224,7 @@ class Signals:
 
 SIGNAL_NAMES = ["top_dense", "dense_margin", "best_sentence", "sentence_coverage",
                 "passage_coverage", "missing_numbers", "number_unanswered"]
-# Logistic-regression weights fitted by benchmarks/abstention.py (see docs/benchmarks-answers.md).
+# Logistic-regression weights fitted by benchmarks/abstention.py (see docs/benchmarks.md).
 WEIGHTS = [0.0, 0.0, 40.0, 3.0, 3.0, -4.0, -3.0]
 BIAS = -35.0
 

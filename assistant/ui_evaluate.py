@@ -124,7 +124,7 @@ def _status(data: dict) -> str:
 def build(ctx) -> None:
     """The Evaluate tab (``ctx`` is the app's :class:`~assistant.ui.UIContext`)."""
     gr.Markdown("Run question sets against the readings and the answerer selected above. Retrieval is scored on "
-                "the top 10 passages; answers use the normal number of passages. See docs/benchmarks-eval.md.")
+                "the top 10 passages; answers use the normal number of passages. See docs/benchmarks.md.")
     with gr.Row(equal_height=True):
         choices = available_sets()
         default = [c for c in choices if Path(c).name == "source.jsonl"] or choices[:1]
