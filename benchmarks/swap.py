@@ -33,6 +33,7 @@ import sys
 import tempfile
 import time
 import uuid
+import textwrap
 from pathlib import Path
 
 from assistant.config import Settings, offline_environment
@@ -74,23 +75,13 @@ def make_pdf(path: Path, nonce: str, pages: int = 20) -> Path:
     pdf.setAuthor("Tim Kajian Pesisir")
     for page in range(1, pages + 1):
         y = 800
-        for line in _wrap(page_text(page, nonce), 95):
+        for line in textwrap.wrap(page_text(page, nonce), 95):
             pdf.drawString(40, y, line)
             y -= 13
         pdf.showPage()
     pdf.save()
     return path
 
-
-def _wrap(text: str, width: int) -> list[str]:
-    lines, current = [], ""
-    for word in text.split():
-        if len(current) + len(word) + 1 > width:
-            lines.append(current)
-            current = word
-        else:
-            current = f"{current} {word}".strip()
-    return lines + [current] if current else lines
 
 
 def env_for(settings: Settings) -> dict[str, str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 
 
@@ -15,7 +16,7 @@ def make_pdf(path: Path, pages: list[str], title: str = "Laporan Uji") -> Path:
     pdf.setAuthor("Penulis Uji")
     for text in pages:
         y = 800
-        for line in _wrap(text, 80):
+        for line in textwrap.wrap(text, 80):
             pdf.drawString(50, y, line)
             y -= 14
         pdf.showPage()
@@ -55,14 +56,3 @@ def make_docx(path: Path, title: str, heading: str, paragraphs: list[str]) -> Pa
         document.add_paragraph(text)
     document.save(str(path))
     return path
-
-
-def _wrap(text: str, width: int) -> list[str]:
-    lines, current = [], ""
-    for word in text.split():
-        if len(current) + len(word) + 1 > width:
-            lines.append(current)
-            current = word
-        else:
-            current = f"{current} {word}".strip()
-    return lines + [current] if current else lines
