@@ -31,9 +31,9 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import textwrap
 import time
 import uuid
-import textwrap
 from pathlib import Path
 
 from assistant.config import Settings, offline_environment
