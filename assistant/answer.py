@@ -33,7 +33,8 @@ FRAME_WORDS = frozenset(
 )
 NUMBER_QUESTION = re.compile(r"\b(berapa|berapakah|how many|how much|what percentage|jumlah)\b", re.I)
 DEFINITION_QUESTION = re.compile(
-    r"^\s*(apa\s+(itu|yang\s+dimaksud)|apakah\s+(itu|yang\s+dimaksud)|what\s+(is|are)\b|define\b|pengertian|definisi)", re.I
+    r"^\s*(apa\s+(itu|yang\s+dimaksud)|apakah\s+(itu|yang\s+dimaksud)|what\s+(is|are)\b|define\b)"
+    r"|\b(pengertian|definisi|definition|defined|didefinisikan)\b", re.I
 )
 DEFINITION_CUE = re.compile(
     r"\b(adalah|ialah|merupakan|didefinisikan|digambarkan sebagai|dipahami sebagai|diartikan|"

@@ -27,15 +27,17 @@ def _detector():
 def detect_language(text: str, default: str = "id") -> str:
     """Return ``"id"`` or ``"en"`` for ``text``.
 
-    Short questions are where statistical detectors stumble, so a few unambiguous function
-    words decide first; lingua (restricted to Indonesian and English) decides the rest.
+    Short questions are where statistical detectors stumble ("Apa definisi cyber diplomacy?"
+    reads as English to lingua), so a few unambiguous function words decide first when only
+    one language's appear (or one side has two more); lingua (restricted to Indonesian and
+    English) decides the rest.
     """
     words = re.findall(r"[a-zA-Z]+", text.lower())
     if not words:
         return default
     id_hits = sum(w in _ID_HINTS for w in words)
     en_hits = sum(w in _EN_HINTS for w in words)
-    if id_hits != en_hits and max(id_hits, en_hits) >= 2:
+    if id_hits != en_hits and (max(id_hits, en_hits) >= 2 or min(id_hits, en_hits) == 0):
         return "id" if id_hits > en_hits else "en"
     from lingua import Language
 
