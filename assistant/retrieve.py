@@ -10,6 +10,15 @@ questions and reported once on valid. On train, reciprocal-rank fusion lost to d
 N = 20/50/100 within 0.001; z-scoring per list, over the whole corpus, or min-max scaling
 were no better. On valid, w = 0.8, N = 50 gives nDCG@10 0.911 and Recall@10 0.970 against
 0.891 / 0.943 for dense alone and 0.815 / 0.910 for BM25 alone.
+
+Cross-lingual expansion (``crosslingual``, on by default): when the collection holds chunks in
+the language other than the question's (chunk metadata ``language``), the glossary terms of the
+question (:mod:`assistant.crosslingual`) are added to the BM25 query, and a rough word-for-word
+rendering of the question in the other language is embedded as a second query vector. A chunk
+in the other language gets the better of its two cosines; chunks in the question's language keep
+the question's own. Chosen on the readings' key passages and the calibration questions over the
+alternatives (max over all chunks, averaged vectors, glossary terms alone as the second query);
+figures in docs/benchmarks.md. Collections in one language (e.g. TyDi) take the plain path.
 """
 from __future__ import annotations
 
@@ -20,7 +29,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from assistant.config import Settings
+from assistant.crosslingual import other_language, render_query, translate_query
 from assistant.embeddings import Embedder, embed_query, load_embedder
+from assistant.language import detect_language
 from assistant.lexical import LexicalIndex
 from assistant.store import CollectionPaths, Snapshot, StoreError, chroma_client, chroma_collection
 from assistant.types import Chunk, Passage
@@ -37,6 +48,9 @@ class CollectionIndex:
         self.name = name
         self.snapshot: Snapshot = snapshot
         self.chunks: dict[str, Chunk] = {c.id: c for c in snapshot.chunks}
+        # Languages of the chunks (front matter or detected at ingest); empty when none says.
+        self.languages: frozenset[str] = frozenset(
+            str(c.metadata["language"]) for c in snapshot.chunks if c.metadata.get("language"))
         self.lexical = LexicalIndex.load(snapshot.folder / "lexical")
         self.embedder: Embedder = load_embedder(snapshot.embedder)
         self.collection = chroma_collection(chroma_client(settings), snapshot.manifest["chroma_collection"])
@@ -69,6 +83,19 @@ class CollectionIndex:
         got = self.collection.get(ids=ids, include=["embeddings"])
         return {cid: float(np.dot(np.asarray(e, dtype=np.float32), vector)) for cid, e in zip(got["ids"], got["embeddings"])}
 
+    def language_of(self, chunk_id: str) -> str | None:
+        return self.chunks[chunk_id].metadata.get("language")
+
+
+@dataclass(frozen=True)
+class Expansion:
+    """A question's glossary terms and rough rendering in the other language of the collection."""
+
+    language: str  # of the question
+    target: str  # the other language, which some chunks are in
+    terms: str  # translate_query(): the other-language renderings of the glossary terms
+    rendering: str  # render_query(): the question word for word in the other language
+
 
 _SOURCE_REFERENCE = re.compile(
     r"\b(essay|esai|the text|teks(nya)?|naskah|the author|penulis(nya)?|source text|teks sumber)\b", re.I)
@@ -93,20 +120,47 @@ class Retriever:
     dense_weight: float = 0.8
     reranker: object | None = None
     source_boost: float = 0.0
+    crosslingual: bool = True
+
+    def expansion(self, query: str) -> Expansion | None:
+        """The cross-lingual expansion of ``query``, or None (setting off, collection in the
+        question's language only or without language metadata, or no glossary term found)."""
+        if not self.crosslingual or not self.index.languages:
+            return None
+        language = detect_language(query)
+        target = other_language(language)
+        if target not in self.index.languages:
+            return None
+        terms = translate_query(query, language)
+        if not terms:
+            return None
+        return Expansion(language, target, terms, render_query(query, language))
 
     def search(self, query: str, k: int = 5, mode: str = "hybrid") -> list[Passage]:
         """The ``k`` best passages for ``query``; each carries its dense and BM25 scores."""
         query = query.strip()
         if not query:
             return []
+        expansion = self.expansion(query)
+        lexical_query = f"{query} {expansion.terms}" if expansion else query
         vector = embed_query(self.index.embedder, query)
-        bm25_all = self.index.lexical.scores(query)
+        bm25_all = self.index.lexical.scores(lexical_query)
         dense = self.index.dense(vector, self.candidates) if mode != "bm25" else {}
-        lexical = dict(self.index.lexical.top(query, self.candidates, bm25_all)) if mode != "dense" else {}
-        ids = list(dict.fromkeys([*dense, *lexical]))
+        rendered: dict[str, float] = {}
+        if expansion and mode != "bm25":
+            rendered_vector = embed_query(self.index.embedder, expansion.rendering)
+            rendered = self.index.dense(rendered_vector, self.candidates)
+        lexical = dict(self.index.lexical.top(lexical_query, self.candidates, bm25_all)) if mode != "dense" else {}
+        ids = list(dict.fromkeys([*dense, *rendered, *lexical]))
         if not ids:
             return []
         dense.update(self.index.dense_scores_for(vector, [i for i in ids if i not in dense]))
+        if rendered:
+            # A chunk in the other language scores the better of the question and its rendering.
+            other = [i for i in ids if self.index.language_of(i) == expansion.target]
+            rendered.update(self.index.dense_scores_for(rendered_vector, [i for i in other if i not in rendered]))
+            for i in other:
+                dense[i] = max(dense.get(i, 0.0), rendered[i])
         d = np.array([dense.get(i, 0.0) for i in ids], dtype=np.float32)
         b = np.array([self.index.lexical.score_of(bm25_all, i) for i in ids], dtype=np.float32)
         fused = {"dense": d, "bm25": b}.get(mode)
@@ -158,4 +212,5 @@ def open_retriever(settings: Settings, collection: str | None = None) -> Retriev
     """A retriever over a collection, configured from settings."""
     index = CollectionIndex(settings, collection or settings.collection)
     reranker = load_reranker(settings.rerank_model) if settings.rerank_model else None
-    return Retriever(index, settings.candidates, settings.dense_weight, reranker, settings.source_boost)
+    return Retriever(index, settings.candidates, settings.dense_weight, reranker, settings.source_boost,
+                     settings.crosslingual)

@@ -12,15 +12,16 @@ from tests.conftest import KNOWLEDGE
 
 KEYS = json.loads((KNOWLEDGE / ".readings-keys.json").read_text(encoding="utf-8"))
 READINGS = sorted(p.name for p in KNOWLEDGE.glob("*.md") if p.name != "README.md" and p.name in KEYS)
-# Measured misses (key passage not in the top 5), mostly a question in the other language than the
-# reading: the 4-bit e5-small embedder links the languages only loosely and BM25 not at all.
+# Measured misses (key passage not in the top 5). Before cross-lingual expansion six cases missed,
+# all a question in the other language than the reading: the 4-bit e5-small embedder links the
+# languages only loosely and BM25 not at all. With the glossary expansion (assistant/crosslingual.py)
+# one remains, and only just: the Indonesian question on why liberals expect cooperation ranks the
+# English key passage 6th, 0.0005 (fused z units) below the 5th. Above it are four passages of the
+# Indonesian reading on liberalism (the same topic, in the question's own language) and the English
+# reading's introduction. Not strict: so close a margin may flip either way on a rebuilt index.
 KNOWN_MISSES = {
-    ("en", "pandangan-liberalisme-terhadap-diplomasi-siber.md"),
-    ("id", "liberal-and-realist-views-of-cyberspace-cooperation.md"),
-    ("en", "kekuatan-lunak-dalam-diplomasi-siber.md"),
-    ("id", "un-gge-and-oewg-responsible-state-behaviour.md"),
-    ("en", "pengembangan-kapasitas-siber-dan-bssn.md"),
-    ("id", "multistakeholder-internet-governance.md"),
+    ("id", "liberal-and-realist-views-of-cyberspace-cooperation.md"):
+        "borderline: 6th, 0.0005 behind the 5th (Indonesian passages on the same topic rank first)",
 }
 
 
@@ -41,7 +42,8 @@ def test_every_reading_has_front_matter_and_is_indexed(indexed_settings):
 
 
 CASES = [
-    pytest.param(lang, name, marks=[pytest.mark.xfail(reason="known cross-lingual miss")] if (lang, name) in KNOWN_MISSES else [])
+    pytest.param(lang, name, marks=[pytest.mark.xfail(reason=KNOWN_MISSES[lang, name], strict=False)]
+                 if (lang, name) in KNOWN_MISSES else [])
     for name in READINGS for lang in ("id", "en")
 ]
 
