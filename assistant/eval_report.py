@@ -30,7 +30,8 @@ METRIC_HELP = {
     "citation_precision": "share of citations (answerable questions) whose passage is relevant",
     "citation_recall": "share of answerable questions with at least one relevant citation",
     "quote_validity": "share of citation quotes found verbatim in their chunk (must be 1)",
-    "abstention_*": "positive class = abstained on an unanswerable question",
+    "abstention_*": "positive class = abstained on an unanswerable question (abstention_recall = share declined)",
+    "answered_rate": "share of answerable questions answered (not abstained)",
     "token_f1": "token F1 of the answer against reference_answer (answerable questions that have one)",
     "*_p50 / *_p95": "latency percentiles in seconds per stage",
 }

@@ -50,7 +50,7 @@ LANGS = ("id", "en")
 VERDICTS = ("error", "invalid quote", "should abstain", "unsupported", "false abstention", "ok")
 RETRIEVAL_METRICS = tuple(f"recall@{k}" for k in RECALL_KS) + ("mrr@10", "ndcg@10")
 ANSWER_METRICS = ("ok_rate", "citation_precision", "citation_recall", "quote_validity",
-                  "abstention_precision", "abstention_recall", "abstention_f1", "token_f1")
+                  "abstention_precision", "abstention_recall", "abstention_f1", "answered_rate", "token_f1")
 LATENCY_METRICS = ("retrieve_p50", "retrieve_p95", "answer_p50", "answer_p95", "total_p50", "total_p95")
 COUNT_METRICS = ("n", "answerable", "unanswerable", "abstained", "errors", "tp", "fp", "fn", "tn")
 METRICS = RETRIEVAL_METRICS + ANSWER_METRICS + LATENCY_METRICS + COUNT_METRICS
@@ -337,7 +337,9 @@ def ratio(numerator: float, denominator: float) -> float | None:
 
 
 def abstention_scores(answerable: Sequence[bool], abstained: Sequence[bool]) -> dict[str, float | int | None]:
-    """Confusion counts and precision/recall/F1 of abstention (positive: abstained, unanswerable).
+    """Confusion counts and precision/recall/F1 of abstention (positive: abstained, unanswerable),
+    and the share of answerable questions answered (``abstention_recall`` is the share of
+    unanswerable ones declined).
 
     >>> abstention_scores([False, False, True, True], [True, False, True, False])["abstention_f1"]
     0.5
@@ -351,7 +353,7 @@ def abstention_scores(answerable: Sequence[bool], abstained: Sequence[bool]) -> 
     if precision is not None and recall is not None:
         f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
     return {"tp": tp, "fp": fp, "fn": fn, "tn": tn, "abstention_precision": precision,
-            "abstention_recall": recall, "abstention_f1": f1}
+            "abstention_recall": recall, "abstention_f1": f1, "answered_rate": ratio(tn, tn + fp)}
 
 
 def percentile(values: Sequence[float], q: float) -> float | None:

@@ -144,6 +144,7 @@ def test_abstention_confusion_matrix():
     assert s["abstention_precision"] == 0.75
     assert s["abstention_recall"] == 0.6
     assert s["abstention_f1"] == pytest.approx(2 * 0.75 * 0.6 / 1.35)
+    assert s["answered_rate"] == 0.8
 
 
 def test_abstention_metrics_are_undefined_without_positives():
