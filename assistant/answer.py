@@ -17,11 +17,14 @@ import math
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
 
 from assistant.chunking import paragraph_spans, sentence_spans
 from assistant.embeddings import Embedder, VectorCache, embed_passages_cached, embed_query
+from assistant.language import detect_language
+from assistant.retrieve import refers_to_source
 from assistant.types import Answer, Citation, Passage
 
 # Words that frame a question without saying what it is about.
@@ -31,7 +34,20 @@ FRAME_WORDS = frozenset(
     "what which who whom whose when where why how explain describe define according reading readings "
     "text essay mean meaning say says said".split()
 )
-NUMBER_QUESTION = re.compile(r"\b(berapa|berapakah|how many|how much|what percentage|jumlah)\b", re.I)
+NUMBER_QUESTION = re.compile(
+    r"\b(berapa(kah)?(?! lama)|how (many|much)|what (percentage|share|proportion|number)|jumlah|persentase)\b", re.I)
+DATE_QUESTION = re.compile(r"^\s*(kapan(kah)?|when)\b|\b(tahun berapa|what year|which year|in what year|sejak kapan)\b", re.I)
+# What answers "how many / how much": a figure that is not a year or part of an identifier such as
+# "53/2017" or "Nomor 53", or a number word ("one"/"satu" left out: mostly "the one", "salah satu").
+AMOUNT = re.compile(
+    r"(?<![\d/.,])(?<!nomor )(?<!no\. )(?<!number )(?<!pasal )(?<!article )(?<!resolusi )(?<!resolution )"
+    r"(?<!keputusan )(?<!decision )(?!(?:19|20)\d\d(?![\d%]))\d+(?:[.,]\d+)*(?![\d/])\s*(%|persen|percent)?"
+    r"|\b(dua|tiga|empat|lima|enam|tujuh|delapan|sembilan|sepuluh|sebelas|belas|puluh|ratus|ribu|juta|"
+    r"miliar|triliun|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozen|hundred|thousand|"
+    r"million|billion|trillion)\b", re.I)
+DATE = re.compile(
+    r"\b(1[89]\d\d|20\d\d)\b|\b(januari|februari|maret|april|mei|juni|juli|agustus|september|oktober|"
+    r"november|desember|january|february|march|may|june|july|august|october|december)\b", re.I)
 DEFINITION_QUESTION = re.compile(
     r"^\s*(apa\s+(itu|yang\s+dimaksud)|apakah\s+(itu|yang\s+dimaksud)|what\s+(is|are)\b|define\b)"
     r"|\b(pengertian|definisi|definition|defined|didefinisikan)\b", re.I
@@ -41,6 +57,8 @@ DEFINITION_CUE = re.compile(
     r"is defined as|refers to|means|is the)\b", re.I
 )
 NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+ASKS_ABOUT_A_HEADING = re.compile(r"\b(heading|headings|section title|judul bagian|subjudul|judul)\b", re.I)
+ASKS_ABOUT_A_QUESTION = re.compile(r"\b(question|questions|asks?|pertanyaan|bertanya|tanyakan|ditanyakan)\b", re.I)
 MARKER = re.compile(r"\[(\d+)\]")
 LLM_MARKER = re.compile(r"\[\s*(?:(?:passage|bacaan|teks|source|sumber)\s*)?(\d+(?:\s*[,;]\s*\d+)*)\s*\]", re.I)
 
@@ -55,6 +73,12 @@ ABSTAIN = {
           "tercantum di bawah ini agar Anda dapat memeriksanya sendiri.",
     "en": "The readings don't answer this question. The closest passages are listed below "
           "so you can check for yourself.",
+}
+ABSTAIN_SOURCE = {
+    "id": "Teks sumber tidak menjawab pertanyaan ini. Bagian yang paling dekat, termasuk dari bacaan lain, "
+          "tercantum di bawah ini agar Anda dapat memeriksanya sendiri.",
+    "en": "The source text doesn't answer this question. The closest passages, including any from the other "
+          "readings, are listed below so you can check for yourself.",
 }
 FALLBACK_NOTE = {
     "id": "LLM gagal ({reason}); jawaban ekstraktif ditampilkan.",
@@ -93,27 +117,69 @@ class TermWeights:
     def weight(self, token: str) -> float:
         return math.log(1.0 + self.n / (1.0 + self.df.get(token, 0)))
 
+    def known(self, token: str) -> bool:
+        """True when the (stemmed) token occurs in some chunk of the collection."""
+        return token in self.df
 
-def coverage(question_tokens: set[str], text_tokens: set[str], weights: TermWeights | None = None) -> float:
-    """Share (IDF-weighted when ``weights`` are given) of the question's content tokens found in the text."""
+
+Alternatives = tuple[tuple[frozenset[str], tuple[frozenset[str], ...]], ...]
+
+
+@lru_cache(maxsize=1024)
+def term_alternatives(question: str) -> Alternatives:
+    """The glossary terms of a question, as (their content tokens, each rendering's content
+    tokens in the other language). Both languages are searched: questions mix them ("Apa
+    definisi cyber diplomacy?")."""
+    from assistant.crosslingual import glossary
+
+    found = []
+    for language in ("id", "en"):
+        for match in glossary().matches(question, language):
+            own = frozenset(content_tokens(match.term))
+            renderings = tuple(r for r in (frozenset(content_tokens(t)) for t in match.renderings) if r)
+            if own and renderings:
+                found.append((own, renderings))
+    return tuple(found)
+
+
+def covered(question_tokens: set[str], present, alternatives: Alternatives = ()) -> set[str]:
+    """The question tokens that ``present`` holds (a set of tokens, or a test per token), directly
+    or through a glossary rendering whose tokens it all holds."""
+    has = present.__contains__ if isinstance(present, (set, frozenset)) else present
+    found = {t for t in question_tokens if has(t)}
+    for own, renderings in alternatives:
+        if not own <= found and any(all(has(t) for t in r) for r in renderings):
+            found |= own & question_tokens
+    return found
+
+
+def coverage(question_tokens: set[str], text_tokens: set[str], weights: TermWeights | None = None,
+             alternatives: Alternatives = ()) -> float:
+    """Share (IDF-weighted when ``weights`` are given) of the question's content tokens found in the
+    text, a token also counting as found when a glossary rendering of its term is there."""
     if not question_tokens:
         return 0.0
     w = weights.weight if weights else (lambda t: 1.0)
     total = sum(w(t) for t in question_tokens)
-    return sum(w(t) for t in question_tokens & text_tokens) / total
+    return sum(w(t) for t in covered(question_tokens, text_tokens, alternatives)) / total
 
 
-def chunk_sentences(text: str, min_chars: int = 25) -> list[tuple[int, int]]:
-    """Sentence spans in a chunk's text, skipping headings and fragments."""
+def is_heading(line: str) -> bool:
+    """A short line without final punctuation."""
+    return not re.search(r"[.!?…:;)\"”]$", line) and len(line) < 100
+
+
+def chunk_sentences(text: str, min_chars: int = 25, headings: bool = False) -> list[tuple[int, int]]:
+    """Sentence spans in a chunk's text, skipping fragments and (unless ``headings``) headings."""
     spans = []
     for p_start, p_end in paragraph_spans(text):
         for start, end in sentence_spans(text[p_start:p_end], p_start):
             piece = text[start:end]
             stripped = piece.strip(" \t\n\u00c2\u00a0")
-            if len(stripped) < min_chars:
+            if len(stripped) < (12 if headings else min_chars):
                 continue
-            if not re.search(r"[.!?…:;)\"”]$", stripped) and len(stripped) < 100:
-                continue  # a heading
+            if not headings and is_heading(stripped):
+                continue
             offset = piece.index(stripped)
             spans.append((start + offset, start + offset + len(stripped)))
     return spans
@@ -160,32 +226,50 @@ class SentenceScorer:
         return embed_query(self.embedder, text)
 
     def sentences(self, query: str, passages: list[Passage], qvec: np.ndarray | None = None,
-                  weights: TermWeights | None = None) -> list[Sentence]:
+                  weights: TermWeights | None = None, rendering: tuple[str, str] | None = None) -> list[Sentence]:
         """Every sentence of ``passages`` with its similarity to and coverage of ``query``.
 
         Each sentence also gets a small prior: up to 0.03 from its passage's retrieval score
-        (relative to the others) and 0.02 when a "what is X" question meets a defining sentence.
+        (relative to the others), 0.02 when a "what is X" question meets a defining sentence, and
+        -0.02 for a reading's sentence about the source essay (a restatement: the essay itself
+        is the better quote). Questions in the text are skipped unless the query asks about one;
+        headings are skipped unless it asks about a heading (then they get 0.05).
+        ``rendering`` is (language, the query rendered word for word in it; see
+        ``Retriever.expansion``): a sentence in that language scores the better of its two
+        similarities.
         """
         qvec = self.query_vector(query) if qvec is None else qvec
         q_tokens = content_tokens(query)
+        alternatives = term_alternatives(query)
         scores = [p.score for p in passages]
         low, span = (min(scores), (max(scores) - min(scores)) or 1.0) if scores else (0.0, 1.0)
         definition = bool(DEFINITION_QUESTION.search(query))
+        asks_about_a_question = bool(ASKS_ABOUT_A_QUESTION.search(query))
+        headings = bool(ASKS_ABOUT_A_HEADING.search(query))
         found: list[Sentence] = []
         seen: set[tuple[str, str]] = set()
         for passage in passages:
-            for start, end in chunk_sentences(passage.chunk.text):
+            for start, end in chunk_sentences(passage.chunk.text, headings=headings):
                 key = (passage.chunk.source, passage.chunk.text[start:end])
+                if key[1].endswith("?") and not asks_about_a_question:
+                    continue  # a question in the text answers nothing ("bagaimana sih liberalisme ...?")
                 if key not in seen:  # overlapping chunks repeat sentences
                     seen.add(key)
                     found.append(Sentence(passage, start, end, prior=0.03 * (passage.score - low) / span))
         vectors = self.vectors([s.text for s in found])
+        rvec = self.query_vector(rendering[1]) if rendering else None
         for sentence, vector in zip(found, vectors):
             sentence.vector = vector
             sentence.similarity = float(np.dot(vector, qvec))
-            sentence.coverage = coverage(q_tokens, content_tokens(sentence.text), weights)
+            if rvec is not None and passage_language(sentence.passage) == rendering[0]:
+                sentence.similarity = max(sentence.similarity, float(np.dot(vector, rvec)))
+            sentence.coverage = coverage(q_tokens, content_tokens(sentence.text), weights, alternatives)
+            if headings and is_heading(sentence.text):
+                sentence.prior += 0.05
             if definition and DEFINITION_CUE.search(sentence.text):
                 sentence.prior += 0.02
+            if sentence.passage.chunk.metadata.get("kind") == "reading" and refers_to_source(sentence.text):
+                sentence.prior -= 0.02  # a reading restating the essay: quote the essay itself
         return found
 
 
@@ -216,18 +300,67 @@ class Signals:
     sentence_coverage: float = 0.0
     passage_coverage: float = 0.0
     missing_numbers: float = 0.0
-    number_unanswered: float = 0.0
+    type_unanswered: float = 0.0
+    unknown_names: float = 0.0
+    unknown_terms: float = 0.0
+    missing_key: float = 0.0
+    cross_language: float = 0.0
 
     def vector(self) -> list[float]:
-        return [self.top_dense, self.dense_margin, self.best_sentence, self.sentence_coverage,
-                self.passage_coverage, self.missing_numbers, self.number_unanswered]
+        return [getattr(self, name) for name in SIGNAL_NAMES]
 
 
-SIGNAL_NAMES = ["top_dense", "dense_margin", "best_sentence", "sentence_coverage",
-                "passage_coverage", "missing_numbers", "number_unanswered"]
+SIGNAL_NAMES = ["top_dense", "dense_margin", "best_sentence", "sentence_coverage", "passage_coverage",
+                "missing_numbers", "type_unanswered", "unknown_names", "unknown_terms", "missing_key",
+                "cross_language"]
 # Logistic-regression weights fitted by benchmarks/abstention.py (see docs/benchmarks.md).
-WEIGHTS = [0.0, 0.0, 40.0, 3.0, 3.0, -4.0, -3.0]
-BIAS = -35.0
+WEIGHTS = [7.0, -4.4, 15.6, 1.54, 1.45, -2.29, -2.61, -0.43, 0.38, -0.6, 0.84]
+BIAS = -20.79
+
+_NAME = re.compile(r"\b[A-Z][\w]*(?:-[\w]+)*")
+
+
+def question_names(question: str) -> set[str]:
+    """Stemmed capitalised words of a question (names, acronyms), framing words excluded."""
+    from assistant.lexical import stem
+
+    names = set()
+    for word in _NAME.findall(question):
+        lower = word.lower()
+        if lower in FRAME_WORDS or lower in FUNCTION_WORDS or len(lower) < 2:
+            continue
+        names.add(stem(lower))
+    return names
+
+
+def unknown_share(tokens: set[str], weights: TermWeights | None, alternatives: Alternatives = ()) -> float:
+    """IDF-weighted share of ``tokens`` that occur nowhere in the collection (neither they nor a
+    glossary rendering of their term)."""
+    if not tokens or weights is None:
+        return 0.0
+    known = covered(tokens, weights.known, alternatives)
+    total = sum(weights.weight(t) for t in tokens)
+    return sum(weights.weight(t) for t in tokens - known) / total
+
+
+def missing_key(tokens: set[str], text_tokens: set[str], weights: TermWeights | None,
+                alternatives: Alternatives = ()) -> float:
+    """How specific the most specific question word missing from the text is: its IDF over the
+    largest possible IDF (0 when every word is there)."""
+    if not tokens or weights is None:
+        return 0.0
+    missing = tokens - covered(tokens, text_tokens, alternatives)
+    top = math.log(1.0 + weights.n)
+    return max((weights.weight(t) for t in missing), default=0.0) / top
+
+
+def type_unanswered(query: str, texts: str) -> float:
+    """1 when the question asks for a figure or a date and the best sentences hold none."""
+    if DATE_QUESTION.search(query):  # before the figure check: "tahun berapa" asks for a year
+        return float(not DATE.search(texts))
+    if NUMBER_QUESTION.search(query):
+        return float(not AMOUNT.search(texts))
+    return 0.0
 
 
 def compute_signals(query: str, passages: list[Passage], sentences: list[Sentence], k: int = 5,
@@ -240,19 +373,26 @@ def compute_signals(query: str, passages: list[Passage], sentences: list[Sentenc
     rest = dense[1:] or [dense[0]]
     top = passages[:k]
     q_tokens = content_tokens(query)
+    alternatives = term_alternatives(query)
     in_top = [s for s in sentences if any(s.passage is p for p in top)] or sentences
     best = max(in_top, key=lambda s: s.relevance, default=None)
-    top_text = " ".join(p.chunk.text for p in top[:3])
+    # What the three best passages say: their sentences, so headings and questions in the text
+    # ("PANDANGAN LIBERALISME ...", "bagaimana sih ...?") do not count as evidence.
+    top_text = " ".join(s.text for s in in_top if any(s.passage is p for p in top[:3]))
     numbers = set(NUMBER.findall(query))
-    best_texts = " ".join(s.text for s in sorted(in_top, key=lambda s: -s.relevance)[:3])
+    best_texts = " ".join(s.text for s in sorted(in_top, key=lambda s: -s.relevance)[:2])
     return Signals(
         top_dense=dense[0],
         dense_margin=dense[0] - float(np.mean(rest)),
         best_sentence=best.similarity if best else 0.0,
         sentence_coverage=best.coverage if best else 0.0,
-        passage_coverage=coverage(q_tokens, content_tokens(top_text), weights),
+        passage_coverage=coverage(q_tokens, content_tokens(top_text), weights, alternatives),
         missing_numbers=(sum(n not in top_text for n in numbers) / len(numbers)) if numbers else 0.0,
-        number_unanswered=float(bool(NUMBER_QUESTION.search(query)) and not NUMBER.search(best_texts)),
+        type_unanswered=type_unanswered(query, best_texts),
+        unknown_names=unknown_share(question_names(query), weights, alternatives),
+        unknown_terms=unknown_share(q_tokens, weights, alternatives),
+        missing_key=missing_key(q_tokens, content_tokens(top_text), weights, alternatives),
+        cross_language=float(best is not None and passage_language(best.passage) != detect_language(query)),
     )
 
 
@@ -264,9 +404,12 @@ def answerable_probability(signals: Signals, weights: list[float] | None = None,
     return 1.0 / (1.0 + math.exp(-max(-60.0, min(60.0, z))))
 
 
-def abstention(question: str, language: str, passages: list[Passage], confidence: float | None = None) -> Answer:
-    """An answer that declines, listing the closest passages."""
-    return Answer(text=ABSTAIN[language], abstained=True, language=language, passages=passages,
+def abstention(question: str, language: str, passages: list[Passage], confidence: float | None = None,
+               scoped: bool = False) -> Answer:
+    """An answer that declines, listing the closest passages (``scoped``: the question asked what
+    the source text says, and the source does not say it)."""
+    text = (ABSTAIN_SOURCE if scoped else ABSTAIN)[language]
+    return Answer(text=text, abstained=True, language=language, passages=passages,
                   question=question, confidence=confidence)
 
 
@@ -302,8 +445,6 @@ def _merge_adjacent(sentences: list[Sentence]) -> list[tuple[Passage, int, int]]
 
 
 def passage_language(passage: Passage) -> str:
-    from assistant.language import detect_language
-
     lang = str(passage.chunk.metadata.get("language") or "")
     return lang if lang in ("id", "en") else detect_language(passage.chunk.text)
 

@@ -15,10 +15,13 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 from assistant.answer import (
     FALLBACK_NOTE,
+    Sentence,
     SentenceScorer,
+    Signals,
     TermWeights,
     abstention,
     answerable_probability,
@@ -32,10 +35,21 @@ from assistant.embeddings import VectorCache
 from assistant.language import detect_language
 from assistant.llms import check_name, chat_model, generate, stream_text
 from assistant.prompts import answer_messages, rewrite_messages
-from assistant.retrieve import Retriever, open_retriever
+from assistant.retrieve import Retriever, open_retriever, refers_to_source
 from assistant.types import Answer, Passage
 
 SIGNAL_DEPTH = 20  # passages retrieved for the abstention signals (the answer uses the first k)
+
+
+@dataclass
+class Evidence:
+    """What the answerer works from: passages, their scored sentences and the abstention signals."""
+
+    passages: list[Passage]
+    sentences: list[Sentence]
+    signals: Signals
+    confidence: float
+    scoped: bool = False  # the question asks about the source text only
 
 
 class Assistant:
@@ -50,6 +64,7 @@ class Assistant:
         self._retrievers: dict[str, Retriever] = {}
         self._scorers: dict[str, SentenceScorer] = {}
         self._weights: dict[str, TermWeights] = {}
+        self._has_source: dict[str, bool] = {}
         self._lock = threading.Lock()
 
     def retriever(self, collection: str | None = None) -> Retriever:
@@ -144,19 +159,50 @@ class Assistant:
             return None
         return lambda question, history: generate(llm, self.settings, rewrite_messages(question, history))
 
-    def _answer(self, question: str, query: str, language: str, found: list[Passage], k: int, llm: str,
-                retriever: Retriever):
-        passages = found[:k]
+    def evidence(self, query: str, found: list[Passage], k: int, retriever: Retriever) -> Evidence:
+        """Scored sentences and abstention signals for ``query`` over its retrieved passages.
+
+        A question about the source text ("according to the essay…") is answered from the
+        source's passages only, when the collection has a source: a reading that restates or
+        continues the essay is not evidence of what the essay says.
+        """
         scorer = self.scorer(retriever)
         weights = self.term_weights(retriever)
-        sentences = scorer.sentences(query, passages, weights=weights)
-        confidence = answerable_probability(compute_signals(query, found, sentences, k, weights))
+        scoped = refers_to_source(query) and self.has_source(retriever)
+        if scoped:  # the source's passages among all retrieved, best first, then the others
+            own = [p for p in found if p.chunk.metadata.get("kind") == "source"]
+            found = own + [p for p in found if p.chunk.metadata.get("kind") != "source"]
+            passages = own[:k]
+        else:
+            passages = found[:k]
+        expansion = retriever.expansion(query)
+        rendering = (expansion.target, expansion.rendering) if expansion else None
+        sentences = scorer.sentences(query, passages, weights=weights, rendering=rendering)
+        signals = compute_signals(query, found, sentences, k, weights) if passages else Signals()
+        return Evidence(passages or found[:k], sentences, signals, answerable_probability(signals), scoped)
+
+    def has_source(self, retriever: Retriever) -> bool:
+        """True when the retriever's collection holds a document of kind ``source``."""
+        key = str(retriever.index.snapshot.folder)
+        with self._lock:
+            if key not in self._has_source:
+                chunks = retriever.index.chunks.values()
+                self._has_source[key] = any(c.metadata.get("kind") == "source" for c in chunks)
+            return self._has_source[key]
+
+    def _answer(self, question: str, query: str, language: str, found: list[Passage], k: int, llm: str,
+                retriever: Retriever):
+        found_k = found[:k]
+        evidence = self.evidence(query, found, k, retriever)
+        passages, sentences, confidence = evidence.passages, evidence.sentences, evidence.confidence
         if confidence < self.settings.abstain_threshold:
-            answer = abstention(question, language, passages, confidence)
+            answer = abstention(question, language, found_k, confidence, scoped=evidence.scoped)
         elif llm == "extractive":
             answer = extractive_answer(question, language, passages, sentences, self.settings.answer_sentences)
+            answer.passages = found_k
         else:
-            answer = yield from self._llm_answer(question, language, passages, sentences, scorer, llm)
+            answer = yield from self._llm_answer(question, language, passages, sentences,
+                                                 self.scorer(retriever), llm)
         if answer.llm == "extractive" or answer.abstained:
             yield answer.text
         answer.confidence = confidence

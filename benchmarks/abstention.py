@@ -1,19 +1,22 @@
 """Calibrate and measure abstention (answer vs decline).
 
-Sets:
+Sets, each a list of answerable and unanswerable questions:
 
-- ``knowledge``: evals/calibration/knowledge-{answerable,unanswerable}.jsonl over the default
-  collection (knowledge/).
-- ``tydi``: TyDi-id answerable questions (queries_valid.jsonl) and IDK-MRC unanswerable ones
-  (unanswerable_valid.jsonl) over a calibration collection made of their gold passages plus
+- ``knowledge calibration``, ``evals/source``, ``evals/readings``: our own question files over the
+  default collection (knowledge/). The weights are fitted on these and on TyDi/IDK-MRC; each set
+  is also reported when it was left out of the fit (leave-one-set-out), which is the figure to
+  trust for new questions.
+- ``tydi/idk-mrc``: TyDi-id answerable questions (queries_valid.jsonl) and IDK-MRC unanswerable
+  ones (unanswerable_valid.jsonl) over a calibration collection made of their gold passages plus
   random others from the TyDi corpus (built from a temporary folder of .txt files with the
   normal ``sync_collection``; the third-party data is never copied into the repository).
+- ``evals/holdout``: written blind to the model; never fitted on, only reported.
 
 Usage::
 
-    python benchmarks/abstention.py                      # measure the weights in assistant/answer.py
-    python benchmarks/abstention.py --fit                # also fit new weights (5-fold CV figures)
-    python benchmarks/abstention.py --data-dir /tmp/abst --per-set 150 --others 500
+    python benchmarks/abstention.py --data-dir /tmp/abst          # measure the weights in assistant/answer.py
+    python benchmarks/abstention.py --data-dir /tmp/abst --fit    # also fit new weights
+    python benchmarks/abstention.py --data-dir /tmp/abst --from-signals --fit   # reuse saved signals
 
 Prints, for each set and threshold, answered rate on answerable questions (recall of
 answering), declined rate on unanswerable ones, and the precision of declining.
@@ -59,16 +62,13 @@ def tydi_collection(settings, per_set: int, others: int, seed: int = 13) -> tupl
 
 def features(assistant, collection: str | None, questions: list[str], k: int = 5) -> list[list[float]]:
     """The abstention signals of each question, exactly as the service computes them."""
-    from assistant.answer import compute_signals
     from assistant.service import SIGNAL_DEPTH
 
     retriever = assistant.retriever(collection)
-    scorer, weights = assistant.scorer(retriever), assistant.term_weights(retriever)
     rows = []
     for question in questions:
         found = retriever.search(question, max(k, SIGNAL_DEPTH))
-        sentences = scorer.sentences(question, found[:k], weights=weights)
-        rows.append(compute_signals(question, found, sentences, k, weights).vector())
+        rows.append(assistant.evidence(question, found, k, retriever).signals.vector())
     return rows
 
 
@@ -84,34 +84,54 @@ def report(name: str, probs_answerable: list[float], probs_unanswerable: list[fl
         print(f"{t:>9.2f} {answered:>9.1%} {declined:>9.1%} {precision:>18.1%}")
 
 
-def fit(sets: dict[str, tuple[list, list]]) -> None:
-    """Fit a logistic regression on all sets (balanced per set) and print weights and CV figures."""
+def _balanced_weights(tags, y):
+    """Sample weights under which every set and class weighs the same (mean weight 1)."""
+    import numpy as np
+
+    w = np.ones(len(y))
+    for tag in set(tags):
+        for label in (0, 1):
+            mask = (tags == tag) & (y == label)
+            if mask.any():
+                w[mask] = 1.0 / mask.sum()
+    return w * len(w) / w.sum()
+
+
+def fit_weights(x, y, tags, c: float = 1.0):
+    """Logistic regression on standardised signals, returned as raw-signal weights and bias."""
     import numpy as np
     from sklearn.linear_model import LogisticRegression
-    from sklearn.model_selection import StratifiedKFold, cross_val_predict
+
+    mean, scale = x.mean(axis=0), x.std(axis=0)
+    scale[scale < 1e-9] = 1.0
+    model = LogisticRegression(C=c, max_iter=5000).fit((x - mean) / scale, y, sample_weight=_balanced_weights(tags, y))
+    coef = model.coef_[0] / scale
+    return coef, float(model.intercept_[0] - np.sum(coef * mean))
+
+
+def fit(sets: dict[str, tuple[list, list]], held_out: dict[str, tuple[list, list]], c: float = 1.0) -> None:
+    """Fit on every set; report each set when it was left out of the fit, and the held-out sets."""
+    import numpy as np
 
     from assistant.answer import SIGNAL_NAMES
 
-    x, y, w, tag = [], [], [], []
+    x, y, tag = [], [], []
     for name, (pos, neg) in sets.items():
         for rows, label in ((pos, 1), (neg, 0)):
             x += rows
             y += [label] * len(rows)
-            w += [1.0 / (2 * len(rows))] * len(rows)  # each set and class weighs the same
             tag += [name] * len(rows)
-    x, y, w, tag = np.array(x), np.array(y), np.array(w), np.array(tag)
-    w = w * len(w) / w.sum()  # mean weight 1, so the regularisation strength means what it says
-    model = LogisticRegression(C=1.0, max_iter=5000)
-    folds = StratifiedKFold(5, shuffle=True, random_state=0)
-    probs = cross_val_predict(model, x, y, cv=folds, method="predict_proba", params={"sample_weight": w})[:, 1]
-    model.fit(x, y, sample_weight=w)
-    print("\nfitted weights (paste into assistant/answer.py):")
-    print("WEIGHTS =", [round(float(c), 2) for c in model.coef_[0]], " # ", SIGNAL_NAMES)
-    print("BIAS =", round(float(model.intercept_[0]), 2))
-    for name in sets:
-        mask = tag == name
-        report(f"{name} (5-fold cross-validated)", list(probs[mask & (y == 1)]), list(probs[mask & (y == 0)]),
-               [0.3, 0.4, 0.5, 0.6, 0.7])
+    x, y, tag = np.array(x, dtype=float), np.array(y), np.array(tag)
+    prob = lambda rows, coef, bias: list(1 / (1 + np.exp(-(np.array(rows, dtype=float) @ coef + bias))))  # noqa: E731
+    for name, (pos, neg) in sets.items():
+        coef, bias = fit_weights(x[tag != name], y[tag != name], tag[tag != name], c)
+        report(f"{name} (left out of the fit)", prob(pos, coef, bias), prob(neg, coef, bias), [0.4, 0.5, 0.6])
+    coef, bias = fit_weights(x, y, tag, c)
+    print("\nfitted on all sets (paste into assistant/answer.py):")
+    print("WEIGHTS =", [round(float(v), 2) for v in coef], " # ", SIGNAL_NAMES)
+    print("BIAS =", round(bias, 2))
+    for name, (pos, neg) in {**sets, **held_out}.items():
+        report(f"{name} (fitted weights)", prob(pos, coef, bias), prob(neg, coef, bias), [0.4, 0.5, 0.6])
 
 
 def main() -> None:
@@ -120,6 +140,9 @@ def main() -> None:
     parser.add_argument("--per-set", type=int, default=150)
     parser.add_argument("--others", type=int, default=500)
     parser.add_argument("--fit", action="store_true")
+    parser.add_argument("--report-held-out", action="store_true",
+                        help="Also report the held-out set (do this once a change is final, not while choosing).")
+    parser.add_argument("--c", type=float, default=1.0, help="Inverse regularisation strength of the fit.")
     parser.add_argument("--skip-tydi", action="store_true")
     parser.add_argument("--from-signals", action="store_true", help="Reuse DATA_DIR/signals.json of an earlier run.")
     args = parser.parse_args()
@@ -130,34 +153,51 @@ def main() -> None:
     from assistant.service import Assistant
 
     if args.from_signals:
-        sets = json.loads((args.data_dir / "signals.json").read_text())
-        return summarise(sets, args.fit)
+        saved = json.loads((args.data_dir / "signals.json").read_text())
+        return summarise(saved["sets"], saved["held_out"] if args.report_held_out else {}, args.fit, args.c)
     settings = Settings(data_dir=args.data_dir, knowledge_dir=ROOT / "knowledge")
     sync_collection(settings)
     assistant = Assistant(settings)
-    cal = ROOT / "evals/calibration"
-    sets = {"knowledge": (
-        features(assistant, None, [q["question"] for q in read_jsonl(cal / "knowledge-answerable.jsonl")]),
-        features(assistant, None, [q["question"] for q in read_jsonl(cal / "knowledge-unanswerable.jsonl")]),
-    )}
+    sets = {name: own_set(assistant, files) for name, files in OWN_SETS.items()}
+    held_out = {name: own_set(assistant, files) for name, files in HELD_OUT.items()
+                if args.report_held_out and all(f.exists() for f in files)}
     if not args.skip_tydi:
         answerable, unanswerable = tydi_collection(settings, args.per_set, args.others)
         sets["tydi/idk-mrc"] = (
             features(assistant, "tydi-calibration", [q["question"] for q in answerable]),
             features(assistant, "tydi-calibration", [q["question"] for q in unanswerable]),
         )
-    (args.data_dir / "signals.json").write_text(json.dumps(sets))
-    summarise(sets, args.fit)
+    (args.data_dir / "signals.json").write_text(json.dumps({"sets": sets, "held_out": held_out}))
+    summarise(sets, held_out, args.fit, args.c)
 
 
-def summarise(sets: dict, refit: bool) -> None:
+OWN_SETS = {  # fitted on (each also reported when left out of the fit)
+    "knowledge calibration": [ROOT / "evals/calibration/knowledge-answerable.jsonl",
+                              ROOT / "evals/calibration/knowledge-unanswerable.jsonl"],
+    "evals/source": [ROOT / "evals/source.jsonl"],
+    "evals/readings": [ROOT / "evals/readings.jsonl"],
+}
+HELD_OUT = {  # never fitted on: written blind to the model, measured once per change
+    "evals/holdout": [ROOT / "evals/holdout/answerable.jsonl", ROOT / "evals/holdout/unanswerable.jsonl"],
+}
+
+
+def own_set(assistant, files: list[Path]) -> tuple[list, list]:
+    """(answerable signals, unanswerable signals) of our question files over the default collection."""
+    items = [item for f in files for item in read_jsonl(f)]
+    pos = [q["question"] for q in items if q.get("answerable", True)]
+    neg = [q["question"] for q in items if not q.get("answerable", True)]
+    return features(assistant, None, pos), features(assistant, None, neg)
+
+
+def summarise(sets: dict, held_out: dict, refit: bool, c: float = 1.0) -> None:
     from assistant.answer import Signals, answerable_probability
 
     prob = lambda rows: [answerable_probability(Signals(*r)) for r in rows]  # noqa: E731
-    for name, (pos, neg) in sets.items():
-        report(f"{name} (weights in assistant/answer.py)", prob(pos), prob(neg), [0.3, 0.4, 0.5, 0.6, 0.7])
+    for name, (pos, neg) in {**sets, **held_out}.items():
+        report(f"{name} (weights in assistant/answer.py)", prob(pos), prob(neg), [0.4, 0.5, 0.6])
     if refit:
-        fit(sets)
+        fit(sets, held_out, c)
 
 
 if __name__ == "__main__":
