@@ -46,6 +46,7 @@ class Settings(BaseSettings):
     dense_weight: float = Field(0.8, description="Weight of the dense z-score in fusion.")
     rerank_model: str | None = Field(None, description="CrossEncoder model for reranking.")
     source_boost: float = Field(2.0, description="Fused-score bonus (z units) for kind=source chunks when a question names the essay or text.")
+    source_cap: int = Field(3, ge=0, description="At most this many passages of one reading in the top k (0: no cap).")
     crosslingual: bool = Field(True, description="Expand a question with glossary terms in the other language when the collection has chunks in it.")
 
     llm: str = Field("extractive", description="Answerer: extractive, hf:, ollama:, openai:")

@@ -121,6 +121,8 @@ class Retriever:
     reranker: object | None = None
     source_boost: float = 0.0
     crosslingual: bool = True
+    source_cap: int = 0  # at most this many passages of one reading in the first ranks (0: no cap)
+    diversity_window: int = 5
 
     def expansion(self, query: str) -> Expansion | None:
         """The cross-lingual expansion of ``query``, or None (setting off, collection in the
@@ -172,13 +174,31 @@ class Retriever:
         order = np.argsort(-fused, kind="stable")
         passages = [
             Passage(self.index.chunks[ids[i]], float(fused[i]), float(d[i]), float(b[i]))
-            for i in order[: max(k, self.candidates if self.reranker else k)]
+            for i in order[: max(k, self.candidates if self.reranker or self.source_cap else k)]
         ]
         if self.reranker is not None:
             passages = rerank(self.reranker, query, passages)
+        if self.source_cap:
+            passages = diversify(passages, self.source_cap, self.diversity_window)
         for rank, passage in enumerate(passages[:k], 1):
             passage.rank = rank
         return passages[:k]
+
+
+def diversify(passages: list[Passage], cap: int, window: int) -> list[Passage]:
+    """Reorder so that no reading fills more than ``cap`` of the first ``window`` places: a
+    passage over the cap yields its place to the next best passage of another reading."""
+    first: list[Passage] = []
+    rest: list[Passage] = []
+    count: dict[str, int] = {}
+    for passage in passages:
+        source = passage.chunk.source
+        if len(first) < window and count.get(source, 0) < cap:
+            first.append(passage)
+            count[source] = count.get(source, 0) + 1
+        else:
+            rest.append(passage)
+    return first + rest
 
 
 def rerank(model, query: str, passages: list[Passage]) -> list[Passage]:
@@ -213,4 +233,4 @@ def open_retriever(settings: Settings, collection: str | None = None) -> Retriev
     index = CollectionIndex(settings, collection or settings.collection)
     reranker = load_reranker(settings.rerank_model) if settings.rerank_model else None
     return Retriever(index, settings.candidates, settings.dense_weight, reranker, settings.source_boost,
-                     settings.crosslingual)
+                     settings.crosslingual, settings.source_cap, settings.top_k)

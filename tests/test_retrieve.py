@@ -41,3 +41,25 @@ def test_questions_not_naming_the_essay_are_unaffected(indexed_settings):
     assert [(p.chunk.id, round(p.score, 6)) for p in plain] == [(p.chunk.id, round(p.score, 6)) for p in boosted]
     for p in boosted:
         assert p.dense_score is not None and p.bm25_score is not None
+
+
+def test_no_reading_fills_more_than_its_cap_of_the_first_ranks():
+    from assistant.retrieve import diversify
+    from assistant.types import Chunk, Passage
+
+    def passage(source: str, n: int) -> Passage:
+        chunk = Chunk(id=f"{source}-{n}", source=source, text="x", start=0, end=1)
+        return Passage(chunk, score=10.0 - n)
+
+    ranked = [passage("a", 0), passage("a", 1), passage("a", 2), passage("a", 3), passage("b", 4), passage("a", 5)]
+    out = diversify(ranked, cap=3, window=5)
+    assert [p.chunk.id for p in out] == ["a-0", "a-1", "a-2", "b-4", "a-3", "a-5"]
+    assert diversify(ranked, cap=5, window=5) == ranked  # a cap the ranking never hits changes nothing
+
+
+def test_source_cap_setting_reaches_the_retriever(indexed_settings):
+    retriever = open_retriever(indexed_settings.model_copy(update={"source_cap": 2}))
+    assert retriever.source_cap == 2 and retriever.diversity_window == indexed_settings.top_k
+    found = retriever.search("Bagaimana liberalisme memandang kerja sama di ruang siber?", 5)
+    sources = [p.chunk.source for p in found]
+    assert max(sources.count(s) for s in sources) <= 2
