@@ -126,15 +126,15 @@ Alternatives = tuple[tuple[frozenset[str], tuple[frozenset[str], ...]], ...]
 
 
 @lru_cache(maxsize=1024)
-def term_alternatives(question: str) -> Alternatives:
+def term_alternatives(question: str, terms=None) -> Alternatives:
     """The glossary terms of a question, as (their content tokens, each rendering's content
     tokens in the other language). Both languages are searched: questions mix them ("Apa
-    definisi cyber diplomacy?")."""
+    definisi cyber diplomacy?"). ``terms`` is a collection's glossary (default: the packaged one)."""
     from assistant.crosslingual import glossary
 
     found = []
     for language in ("id", "en"):
-        for match in glossary().matches(question, language):
+        for match in (terms or glossary()).matches(question, language):
             own = frozenset(content_tokens(match.term))
             renderings = tuple(r for r in (frozenset(content_tokens(t)) for t in match.renderings) if r)
             if own and renderings:
@@ -226,7 +226,8 @@ class SentenceScorer:
         return embed_query(self.embedder, text)
 
     def sentences(self, query: str, passages: list[Passage], qvec: np.ndarray | None = None,
-                  weights: TermWeights | None = None, rendering: tuple[str, str] | None = None) -> list[Sentence]:
+                  weights: TermWeights | None = None, rendering: tuple[str, str] | None = None,
+                  alternatives: Alternatives | None = None) -> list[Sentence]:
         """Every sentence of ``passages`` with its similarity to and coverage of ``query``.
 
         Each sentence also gets a small prior: up to 0.03 from its passage's retrieval score
@@ -240,7 +241,7 @@ class SentenceScorer:
         """
         qvec = self.query_vector(query) if qvec is None else qvec
         q_tokens = content_tokens(query)
-        alternatives = term_alternatives(query)
+        alternatives = term_alternatives(query) if alternatives is None else alternatives
         scores = [p.score for p in passages]
         low, span = (min(scores), (max(scores) - min(scores)) or 1.0) if scores else (0.0, 1.0)
         definition = bool(DEFINITION_QUESTION.search(query))
@@ -364,7 +365,7 @@ def type_unanswered(query: str, texts: str) -> float:
 
 
 def compute_signals(query: str, passages: list[Passage], sentences: list[Sentence], k: int = 5,
-                    weights: TermWeights | None = None) -> Signals:
+                    weights: TermWeights | None = None, alternatives: Alternatives | None = None) -> Signals:
     """The abstention signals for a query, its retrieved passages (best first, ideally more
     than ``k``: the rest serve as the background for the margin) and their scored sentences."""
     if not passages:
@@ -373,7 +374,7 @@ def compute_signals(query: str, passages: list[Passage], sentences: list[Sentenc
     rest = dense[1:] or [dense[0]]
     top = passages[:k]
     q_tokens = content_tokens(query)
-    alternatives = term_alternatives(query)
+    alternatives = term_alternatives(query) if alternatives is None else alternatives
     in_top = [s for s in sentences if any(s.passage is p for p in top)] or sentences
     best = max(in_top, key=lambda s: s.relevance, default=None)
     # What the three best passages say: their sentences, so headings and questions in the text

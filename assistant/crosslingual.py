@@ -198,18 +198,34 @@ def glossary() -> Glossary:
     return Glossary.parse(text)
 
 
-def render_query(text: str, language: str) -> str:
+COLLECTION_GLOSSARY = "glossary.tsv"  # a reading folder's own terms, added to the packaged ones
+
+
+def with_extra_terms(text: str, source: str = COLLECTION_GLOSSARY) -> Glossary:
+    """The packaged glossary plus the ``Indonesian<TAB>English`` rows of ``text``.
+
+    Raises ``ValueError`` naming ``source`` and the line for a malformed row.
+    """
+    try:
+        extra = Glossary.parse(text)
+    except ValueError as exc:
+        raise ValueError(f"{source}: {exc}; each line is 'Indonesian term<TAB>English term'") from exc
+    return Glossary([*glossary().pairs, *extra.pairs])
+
+
+def render_query(text: str, language: str, terms: Glossary | None = None) -> str:
     """A rough word-for-word rendering of ``text`` in the other language (see :meth:`Glossary.render`)."""
     other_language(language)  # validates
-    return glossary().render(text, language)
+    return (terms or glossary()).render(text, language)
 
 
-def translate_query(text: str, language: str) -> str:
+def translate_query(text: str, language: str, terms: Glossary | None = None) -> str:
     """The other-language renderings of the glossary terms found in ``text``, or ``""``.
 
     ``language`` is the language of ``text`` (``"id"`` or ``"en"``); the result is a
     comma-separated list of terms in the other language, e.g. ``translate_query("What is soft
-    power?", "en")`` → ``"kekuatan lunak"``.
+    power?", "en")`` → ``"kekuatan lunak"``. ``terms`` is a collection's glossary (default: the
+    packaged one).
     """
     other_language(language)  # validates
-    return ", ".join(glossary().renderings(text, language))
+    return ", ".join((terms or glossary()).renderings(text, language))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import socket
@@ -13,6 +14,7 @@ from typing import Any
 
 from assistant.chunking import CHUNKER_VERSION, chunk_document
 from assistant.config import Settings
+from assistant.crosslingual import COLLECTION_GLOSSARY, glossary, with_extra_terms
 from assistant.embeddings import VectorCache, embed_passages_cached, load_embedder
 from assistant.ingest import SKIPPED_NAMES, SUPPORTED_SUFFIXES, IngestError, load_document
 from assistant.lexical import load_stem_cache, save_stem_cache
@@ -83,6 +85,8 @@ def scan_folder(folder: Path) -> tuple[dict[str, Path], list[str]]:
         rel = path.relative_to(folder).as_posix()
         if any(part.startswith(".") for part in path.relative_to(folder).parts) or not path.is_file():
             continue
+        if rel == COLLECTION_GLOSSARY:
+            continue  # the folder's own glossary terms: read by sync_locked, not a reading
         if path.suffix.lower() not in SUPPORTED_SUFFIXES or path.name.lower() in SKIPPED_NAMES:
             ignored.append(rel)
             continue
@@ -248,7 +252,10 @@ def sync_locked(
         report.messages.append(reason)
         progress.message(reason)
     plan = _plan(settings, folder, old, reason is not None, report, progress)
-    if old is not None and reason is None and not (plan.fresh or report.added or report.updated or report.removed):
+    terms = _read_glossary(folder, old, report)
+    terms_changed = old is not None and (old.manifest.get("glossary") or {}).get("sha256") != terms[1]
+    if old is not None and reason is None and not (
+            plan.fresh or report.added or report.updated or report.removed or terms_changed):
         report.chunks = len(old.chunks)  # nothing changed: keep the current snapshot, load no model
         report.seconds = time.perf_counter() - started
         return report
@@ -262,16 +269,40 @@ def sync_locked(
     snapshot = Snapshot(paths.new_snapshot_folder(), {
         "collection": paths.name, "folder": str(folder), "embedder": embedder.id, "dim": embedder.dim,
         "chroma_collection": target, "chunking": chunking, "synced_at": now_iso(), "files": plan.files,
+        "glossary": {"sha256": terms[1], "rows": terms[2]} if terms[0] else None,
     }, plan.kept + plan.fresh)
     stems = settings.vector_cache_dir / "stems.json"
     load_stem_cache(stems)
     snapshot.save()
+    if terms[0]:
+        atomic_write(snapshot.folder / COLLECTION_GLOSSARY, terms[0])
     save_stem_cache(stems)
     paths.publish(snapshot)
     _clean_up(client, collection, old, snapshot, paths)
     report.chunks = len(snapshot.chunks)
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _read_glossary(folder: Path, old: Snapshot | None, report: SyncReport) -> tuple[str, str | None, int]:
+    """(text, sha256, rows) of the folder's ``glossary.tsv``; ("", None, 0) when there is none.
+
+    A malformed file is reported as failed and the previous snapshot's glossary is kept.
+    """
+    path = folder / COLLECTION_GLOSSARY
+    previous = old.folder / COLLECTION_GLOSSARY if old else None
+    if not path.is_file():
+        return "", None, 0
+    text = path.read_text(encoding="utf-8", errors="replace")
+    try:
+        rows = len(with_extra_terms(text).pairs) - len(glossary().pairs)
+    except ValueError as exc:
+        report.failed.append({"path": COLLECTION_GLOSSARY, "error": str(exc)})
+        if previous is not None and previous.is_file():
+            return previous.read_text(encoding="utf-8"), (old.manifest.get("glossary") or {}).get("sha256"), \
+                (old.manifest.get("glossary") or {}).get("rows", 0)
+        return "", None, 0
+    return text, hashlib.sha256(text.encode("utf-8")).hexdigest(), rows
 
 
 def _embed_and_store(settings, embedder, collection, chunks: list[Chunk], progress: SyncProgress) -> int:

@@ -29,7 +29,15 @@ from dataclasses import dataclass
 import numpy as np
 
 from assistant.config import Settings
-from assistant.crosslingual import other_language, render_query, translate_query
+from assistant.crosslingual import (
+    COLLECTION_GLOSSARY,
+    Glossary,
+    glossary,
+    other_language,
+    render_query,
+    translate_query,
+    with_extra_terms,
+)
 from assistant.embeddings import Embedder, embed_query, load_embedder
 from assistant.language import detect_language
 from assistant.lexical import LexicalIndex
@@ -51,6 +59,9 @@ class CollectionIndex:
         # Languages of the chunks (front matter or detected at ingest); empty when none says.
         self.languages: frozenset[str] = frozenset(
             str(c.metadata["language"]) for c in snapshot.chunks if c.metadata.get("language"))
+        # The packaged glossary, plus the reading folder's glossary.tsv when it had one.
+        extra = snapshot.folder / COLLECTION_GLOSSARY
+        self.glossary: Glossary = with_extra_terms(extra.read_text(encoding="utf-8")) if extra.is_file() else glossary()
         self.lexical = LexicalIndex.load(snapshot.folder / "lexical")
         self.embedder: Embedder = load_embedder(snapshot.embedder)
         self.collection = chroma_collection(chroma_client(settings), snapshot.manifest["chroma_collection"])
@@ -133,10 +144,10 @@ class Retriever:
         target = other_language(language)
         if target not in self.index.languages:
             return None
-        terms = translate_query(query, language)
+        terms = translate_query(query, language, self.index.glossary)
         if not terms:
             return None
-        return Expansion(language, target, terms, render_query(query, language))
+        return Expansion(language, target, terms, render_query(query, language, self.index.glossary))
 
     def search(self, query: str, k: int = 5, mode: str = "hybrid") -> list[Passage]:
         """The ``k`` best passages for ``query``; each carries its dense and BM25 scores."""

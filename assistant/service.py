@@ -28,6 +28,7 @@ from assistant.answer import (
     compute_signals,
     extractive_answer,
     stream_llm_answer,
+    term_alternatives,
 )
 from assistant.config import Settings
 from assistant.conversation import resolve_query
@@ -177,8 +178,9 @@ class Assistant:
             passages = found[:k]
         expansion = retriever.expansion(query)
         rendering = (expansion.target, expansion.rendering) if expansion else None
-        sentences = scorer.sentences(query, passages, weights=weights, rendering=rendering)
-        signals = compute_signals(query, found, sentences, k, weights) if passages else Signals()
+        alternatives = term_alternatives(query, retriever.index.glossary)
+        sentences = scorer.sentences(query, passages, weights=weights, rendering=rendering, alternatives=alternatives)
+        signals = compute_signals(query, found, sentences, k, weights, alternatives) if passages else Signals()
         return Evidence(passages or found[:k], sentences, signals, answerable_probability(signals), scoped)
 
     def has_source(self, retriever: Retriever) -> bool:
