@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterator
+from collections.abc import Container, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -117,10 +117,6 @@ class TermWeights:
     def weight(self, token: str) -> float:
         return math.log(1.0 + self.n / (1.0 + self.df.get(token, 0)))
 
-    def known(self, token: str) -> bool:
-        """True when the (stemmed) token occurs in some chunk of the collection."""
-        return token in self.df
-
 
 Alternatives = tuple[tuple[frozenset[str], tuple[frozenset[str], ...]], ...]
 
@@ -142,13 +138,12 @@ def term_alternatives(question: str, terms=None) -> Alternatives:
     return tuple(found)
 
 
-def covered(question_tokens: set[str], present, alternatives: Alternatives = ()) -> set[str]:
-    """The question tokens that ``present`` holds (a set of tokens, or a test per token), directly
-    or through a glossary rendering whose tokens it all holds."""
-    has = present.__contains__ if isinstance(present, (set, frozenset)) else present
-    found = {t for t in question_tokens if has(t)}
+def covered(question_tokens: set[str], present: Container[str], alternatives: Alternatives = ()) -> set[str]:
+    """The question tokens that ``present`` holds (a text's tokens, or a collection's vocabulary),
+    directly or through a glossary rendering whose tokens it all holds."""
+    found = {t for t in question_tokens if t in present}
     for own, renderings in alternatives:
-        if not own <= found and any(all(has(t) for t in r) for r in renderings):
+        if not own <= found and any(all(t in present for t in r) for r in renderings):
             found |= own & question_tokens
     return found
 
@@ -339,7 +334,7 @@ def unknown_share(tokens: set[str], weights: TermWeights | None, alternatives: A
     glossary rendering of their term)."""
     if not tokens or weights is None:
         return 0.0
-    known = covered(tokens, weights.known, alternatives)
+    known = covered(tokens, weights.df, alternatives)
     total = sum(weights.weight(t) for t in tokens)
     return sum(weights.weight(t) for t in tokens - known) / total
 
@@ -380,6 +375,7 @@ def compute_signals(query: str, passages: list[Passage], sentences: list[Sentenc
     # What the three best passages say: their sentences, so headings and questions in the text
     # ("PANDANGAN LIBERALISME ...", "bagaimana sih ...?") do not count as evidence.
     top_text = " ".join(s.text for s in in_top if any(s.passage is p for p in top[:3]))
+    top_tokens = content_tokens(top_text)
     numbers = set(NUMBER.findall(query))
     best_texts = " ".join(s.text for s in sorted(in_top, key=lambda s: -s.relevance)[:2])
     return Signals(
@@ -387,12 +383,12 @@ def compute_signals(query: str, passages: list[Passage], sentences: list[Sentenc
         dense_margin=dense[0] - float(np.mean(rest)),
         best_sentence=best.similarity if best else 0.0,
         sentence_coverage=best.coverage if best else 0.0,
-        passage_coverage=coverage(q_tokens, content_tokens(top_text), weights, alternatives),
+        passage_coverage=coverage(q_tokens, top_tokens, weights, alternatives),
         missing_numbers=(sum(n not in top_text for n in numbers) / len(numbers)) if numbers else 0.0,
         type_unanswered=type_unanswered(query, best_texts),
         unknown_names=unknown_share(question_names(query), weights, alternatives),
         unknown_terms=unknown_share(q_tokens, weights, alternatives),
-        missing_key=missing_key(q_tokens, content_tokens(top_text), weights, alternatives),
+        missing_key=missing_key(q_tokens, top_tokens, weights, alternatives),
         cross_language=float(best is not None and passage_language(best.passage) != detect_language(query)),
     )
 

@@ -59,6 +59,8 @@ class CollectionIndex:
         # Languages of the chunks (front matter or detected at ingest); empty when none says.
         self.languages: frozenset[str] = frozenset(
             str(c.metadata["language"]) for c in snapshot.chunks if c.metadata.get("language"))
+        # Whether a document of kind "source" (the text being studied) is in the collection.
+        self.has_source = any(c.metadata.get("kind") == "source" for c in snapshot.chunks)
         # The packaged glossary, plus the reading folder's glossary.tsv when it had one.
         extra = snapshot.folder / COLLECTION_GLOSSARY
         self.glossary: Glossary = with_extra_terms(extra.read_text(encoding="utf-8")) if extra.is_file() else glossary()

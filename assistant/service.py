@@ -65,7 +65,6 @@ class Assistant:
         self._retrievers: dict[str, Retriever] = {}
         self._scorers: dict[str, SentenceScorer] = {}
         self._weights: dict[str, TermWeights] = {}
-        self._has_source: dict[str, bool] = {}
         self._lock = threading.Lock()
 
     def retriever(self, collection: str | None = None) -> Retriever:
@@ -169,7 +168,7 @@ class Assistant:
         """
         scorer = self.scorer(retriever)
         weights = self.term_weights(retriever)
-        scoped = refers_to_source(query) and self.has_source(retriever)
+        scoped = refers_to_source(query) and retriever.index.has_source
         if scoped:  # the source's passages among all retrieved, best first, then the others
             own = [p for p in found if p.chunk.metadata.get("kind") == "source"]
             found = own + [p for p in found if p.chunk.metadata.get("kind") != "source"]
@@ -182,15 +181,6 @@ class Assistant:
         sentences = scorer.sentences(query, passages, weights=weights, rendering=rendering, alternatives=alternatives)
         signals = compute_signals(query, found, sentences, k, weights, alternatives) if passages else Signals()
         return Evidence(passages or found[:k], sentences, signals, answerable_probability(signals), scoped)
-
-    def has_source(self, retriever: Retriever) -> bool:
-        """True when the retriever's collection holds a document of kind ``source``."""
-        key = str(retriever.index.snapshot.folder)
-        with self._lock:
-            if key not in self._has_source:
-                chunks = retriever.index.chunks.values()
-                self._has_source[key] = any(c.metadata.get("kind") == "source" for c in chunks)
-            return self._has_source[key]
 
     def _answer(self, question: str, query: str, language: str, found: list[Passage], k: int, llm: str,
                 retriever: Retriever):
