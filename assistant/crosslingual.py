@@ -201,16 +201,20 @@ def glossary() -> Glossary:
 COLLECTION_GLOSSARY = "glossary.tsv"  # a reading folder's own terms, added to the packaged ones
 
 
-def with_extra_terms(text: str, source: str = COLLECTION_GLOSSARY) -> Glossary:
-    """The packaged glossary plus the ``Indonesian<TAB>English`` rows of ``text``.
+def parse_extra_terms(text: str, source: str = COLLECTION_GLOSSARY) -> list[tuple[str, str]]:
+    """The ``Indonesian<TAB>English`` rows of a reading folder's glossary.
 
     Raises ``ValueError`` naming ``source`` and the line for a malformed row.
     """
     try:
-        extra = Glossary.parse(text)
+        return Glossary.parse(text).pairs
     except ValueError as exc:
         raise ValueError(f"{source}: {exc}; each line is 'Indonesian term<TAB>English term'") from exc
-    return Glossary([*glossary().pairs, *extra.pairs])
+
+
+def with_extra_terms(text: str, source: str = COLLECTION_GLOSSARY) -> Glossary:
+    """The packaged glossary plus the rows of ``text`` (see :func:`parse_extra_terms`)."""
+    return Glossary([*glossary().pairs, *parse_extra_terms(text, source)])
 
 
 def render_query(text: str, language: str, terms: Glossary | None = None) -> str:

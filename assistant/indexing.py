@@ -14,7 +14,7 @@ from typing import Any
 
 from assistant.chunking import CHUNKER_VERSION, chunk_document
 from assistant.config import Settings
-from assistant.crosslingual import COLLECTION_GLOSSARY, glossary, with_extra_terms
+from assistant.crosslingual import COLLECTION_GLOSSARY, parse_extra_terms
 from assistant.embeddings import VectorCache, embed_passages_cached, load_embedder
 from assistant.ingest import SKIPPED_NAMES, SUPPORTED_SUFFIXES, IngestError, load_document
 from assistant.lexical import load_stem_cache, save_stem_cache
@@ -252,8 +252,8 @@ def sync_locked(
         report.messages.append(reason)
         progress.message(reason)
     plan = _plan(settings, folder, old, reason is not None, report, progress)
-    terms = _read_glossary(folder, old, report)
-    terms_changed = old is not None and (old.manifest.get("glossary") or {}).get("sha256") != terms[1]
+    terms, terms_entry = _read_glossary(folder, old, report)
+    terms_changed = old is not None and old.manifest.get("glossary") != terms_entry
     if old is not None and reason is None and not (
             plan.fresh or report.added or report.updated or report.removed or terms_changed):
         report.chunks = len(old.chunks)  # nothing changed: keep the current snapshot, load no model
@@ -269,13 +269,13 @@ def sync_locked(
     snapshot = Snapshot(paths.new_snapshot_folder(), {
         "collection": paths.name, "folder": str(folder), "embedder": embedder.id, "dim": embedder.dim,
         "chroma_collection": target, "chunking": chunking, "synced_at": now_iso(), "files": plan.files,
-        "glossary": {"sha256": terms[1], "rows": terms[2]} if terms[0] else None,
+        "glossary": terms_entry,
     }, plan.kept + plan.fresh)
     stems = settings.vector_cache_dir / "stems.json"
     load_stem_cache(stems)
     snapshot.save()
-    if terms[0]:
-        atomic_write(snapshot.folder / COLLECTION_GLOSSARY, terms[0])
+    if terms:
+        atomic_write(snapshot.folder / COLLECTION_GLOSSARY, terms)
     save_stem_cache(stems)
     paths.publish(snapshot)
     _clean_up(client, collection, old, snapshot, paths)
@@ -284,25 +284,25 @@ def sync_locked(
     return report
 
 
-def _read_glossary(folder: Path, old: Snapshot | None, report: SyncReport) -> tuple[str, str | None, int]:
-    """(text, sha256, rows) of the folder's ``glossary.tsv``; ("", None, 0) when there is none.
+def _read_glossary(folder: Path, old: Snapshot | None, report: SyncReport) -> tuple[str, dict | None]:
+    """The folder's ``glossary.tsv`` text and its manifest entry (sha256, rows); ("", None) when
+    there is none.
 
     A malformed file is reported as failed and the previous snapshot's glossary is kept.
     """
     path = folder / COLLECTION_GLOSSARY
-    previous = old.folder / COLLECTION_GLOSSARY if old else None
     if not path.is_file():
-        return "", None, 0
+        return "", None
     text = path.read_text(encoding="utf-8", errors="replace")
     try:
-        rows = len(with_extra_terms(text).pairs) - len(glossary().pairs)
+        rows = len(parse_extra_terms(text))
     except ValueError as exc:
         report.failed.append({"path": COLLECTION_GLOSSARY, "error": str(exc)})
-        if previous is not None and previous.is_file():
-            return previous.read_text(encoding="utf-8"), (old.manifest.get("glossary") or {}).get("sha256"), \
-                (old.manifest.get("glossary") or {}).get("rows", 0)
-        return "", None, 0
-    return text, hashlib.sha256(text.encode("utf-8")).hexdigest(), rows
+        kept = old.folder / COLLECTION_GLOSSARY if old else None
+        if kept is not None and kept.is_file():
+            return kept.read_text(encoding="utf-8"), old.manifest.get("glossary")
+        return "", None
+    return text, {"sha256": hashlib.sha256(text.encode("utf-8")).hexdigest(), "rows": rows}
 
 
 def _embed_and_store(settings, embedder, collection, chunks: list[Chunk], progress: SyncProgress) -> int:
