@@ -17,26 +17,20 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from assistant.answer import (
-    FALLBACK_NOTE,
-    Sentence,
-    SentenceScorer,
-    Signals,
-    TermWeights,
-    abstention,
-    answerable_probability,
-    compute_signals,
-    extractive_answer,
-    stream_llm_answer,
-    term_alternatives,
-)
+from assistant.answering.abstention import abstention, answerable_probability
+from assistant.answering.conversation import resolve_query
+from assistant.answering.extractive import extractive_answer
+from assistant.answering.llm import FALLBACK_NOTE, stream_llm_answer
+from assistant.answering.prompts import answer_messages, rewrite_messages
+from assistant.answering.scoring import Sentence, SentenceScorer
+from assistant.answering.signals import Signals, compute_signals
+from assistant.answering.terms import TermWeights, term_alternatives
 from assistant.config import Settings
-from assistant.conversation import resolve_query
-from assistant.embeddings import VectorCache
-from assistant.language import detect_language
-from assistant.llms import check_name, chat_model, generate, stream_text
-from assistant.prompts import answer_messages, rewrite_messages
-from assistant.retrieve import Retriever, open_retriever, refers_to_source
+from assistant.index.vector_cache import VectorCache
+from assistant.llms.registry import chat_model, check_name, generate, stream_text
+from assistant.retrieval.retriever import Retriever, open_retriever
+from assistant.text.language import detect_language
+from assistant.text.query import refers_to_source
 from assistant.types import Answer, Passage
 
 SIGNAL_DEPTH = 20  # passages retrieved for the abstention signals (the answer uses the first k)

@@ -43,7 +43,7 @@ def read_jsonl(path: Path) -> list[dict]:
 
 def tydi_collection(settings, per_set: int, others: int, seed: int = 13) -> tuple[list[dict], list[dict]]:
     """Index the calibration subset of TyDi passages; return (answerable, unanswerable) questions."""
-    from assistant.indexing import sync_collection
+    from assistant.index.sync import sync_collection
 
     rng = random.Random(seed)
     corpus = {row["id"]: row["text"] for row in read_jsonl(DATA / "tydiqa-id/corpus.jsonl")}
@@ -113,7 +113,7 @@ def fit(sets: dict[str, tuple[list, list]], held_out: dict[str, tuple[list, list
     """Fit on every set; report each set when it was left out of the fit, and the held-out sets."""
     import numpy as np
 
-    from assistant.answer import SIGNAL_NAMES
+    from assistant.answering.signals import SIGNAL_NAMES
 
     x, y, tag = [], [], []
     for name, (pos, neg) in sets.items():
@@ -149,7 +149,7 @@ def main() -> None:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
     from assistant.config import Settings
-    from assistant.indexing import sync_collection
+    from assistant.index.sync import sync_collection
     from assistant.service import Assistant
 
     if args.from_signals:
@@ -191,7 +191,8 @@ def own_set(assistant, files: list[Path]) -> tuple[list, list]:
 
 
 def summarise(sets: dict, held_out: dict, refit: bool, c: float = 1.0) -> None:
-    from assistant.answer import Signals, answerable_probability
+    from assistant.answering.abstention import answerable_probability
+    from assistant.answering.signals import Signals
 
     prob = lambda rows: [answerable_probability(Signals(*r)) for r in rows]  # noqa: E731
     for name, (pos, neg) in {**sets, **held_out}.items():

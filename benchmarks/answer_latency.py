@@ -51,8 +51,8 @@ def main() -> None:
     from assistant.config import Settings, offline_environment
 
     offline_environment()
-    from assistant.embeddings import clear_query_cache
-    from assistant.indexing import sync_collection
+    from assistant.index.embeddings import clear_query_cache
+    from assistant.index.sync import sync_collection
     from assistant.service import Assistant
 
     settings = Settings(data_dir=args.data_dir, knowledge_dir=ROOT / "knowledge")

@@ -38,9 +38,9 @@ def load_questions(paths: list[Path]) -> list[dict]:
 
 
 def evaluate(settings, questions: list[dict]) -> dict[str, float]:
-    from assistant.indexing import sync_collection
-    from assistant.metrics import mean_metrics, mrr_at_k, recall_at_k
-    from assistant.retrieve import open_retriever
+    from assistant.evaluation.metrics import mean_metrics, mrr_at_k, recall_at_k
+    from assistant.index.sync import sync_collection
+    from assistant.retrieval.retriever import open_retriever
 
     sync_collection(settings)
     retriever = open_retriever(settings)

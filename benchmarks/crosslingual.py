@@ -56,7 +56,7 @@ def key_ranks(retriever, depth: int = 20) -> list[tuple[str, str, int | None]]:
 
 
 def print_key_ranks(settings) -> None:
-    from assistant.retrieve import open_retriever
+    from assistant.retrieval.retriever import open_retriever
 
     on = key_ranks(open_retriever(settings))
     off = key_ranks(open_retriever(settings.model_copy(update={"crosslingual": False})))
@@ -99,8 +99,8 @@ def print_eval() -> None:
 
 
 def print_latency(settings, rounds: int = 2) -> None:
-    from assistant.embeddings import clear_query_cache
-    from assistant.retrieve import open_retriever
+    from assistant.index.embeddings import clear_query_cache
+    from assistant.retrieval.retriever import open_retriever
 
     questions = [json.loads(line)["question"] for line in DEV.read_text(encoding="utf-8").splitlines() if line.strip()]
     print("## Search latency (top 20, query vectors embedded every time)\n")
@@ -162,8 +162,9 @@ VARIANTS = [  # (name, dense combination, second query text)
 
 def variant_ranks(retriever, questions: list[dict], combine: str | None, text: str | None) -> list[int | None]:
     """Ranks of the first relevant chunk, scoring as ``Retriever.search`` with exact cosines."""
-    from assistant.embeddings import embed_query
-    from assistant.retrieve import refers_to_source, zscores
+    from assistant.index.embeddings import embed_query
+    from assistant.retrieval.fusion import zscores
+    from assistant.text.query import refers_to_source
 
     index = retriever.index
     ids = list(index.chunks)
@@ -212,7 +213,7 @@ def variant_ranks(retriever, questions: list[dict], combine: str | None, text: s
 
 
 def print_variants(settings) -> None:
-    from assistant.retrieve import open_retriever
+    from assistant.retrieval.retriever import open_retriever
 
     retriever = open_retriever(settings)
     questions = dev_questions()
@@ -236,7 +237,7 @@ def print_variants(settings) -> None:
 
 def print_tydi(data_dir: Path, queries: Path) -> None:
     from assistant.config import load_settings
-    from assistant.retrieve import CollectionIndex, Retriever
+    from assistant.retrieval.retriever import CollectionIndex, Retriever
 
     settings = load_settings(data_dir=data_dir)
     collections = sorted(p.name for p in settings.collections_dir.iterdir() if p.name.startswith("bench-tydiqa"))

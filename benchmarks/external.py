@@ -70,14 +70,14 @@ def questions(args: argparse.Namespace) -> list[dict]:
 
 
 def contains(text: str, answer: str | None) -> bool:
-    from assistant.evaluate import normalize
+    from assistant.evaluation.relevance import normalize
 
     return bool(answer) and normalize(answer) in normalize(text)
 
 
 def ask_row(assistant, collection: str, q: dict, llm: str) -> dict:
     """Ask one question and score it (retrieval against ``gold_passage_ids`` when answerable)."""
-    from assistant.metrics import recall_at_k, retrieval_metrics
+    from assistant.evaluation.metrics import recall_at_k, retrieval_metrics
 
     answer = assistant.ask(q["question"], collection=collection, llm=llm)
     ranking = [p.chunk.id for p in assistant.retriever(collection).search(answer.query, 10)]
@@ -94,7 +94,7 @@ def ask_row(assistant, collection: str, q: dict, llm: str) -> dict:
 
 def summarize(rows: list[dict]) -> dict:
     """Retrieval means (answerable), answer rates, abstention scores and latency percentiles."""
-    from assistant.evaluate import RETRIEVAL_METRICS, abstention_scores, percentile
+    from assistant.evaluation.metrics import RETRIEVAL_METRICS, abstention_scores, percentile
 
     ans = [r for r in rows if r["answerable"]]
     una = [r for r in rows if not r["answerable"]]

@@ -30,21 +30,13 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from assistant.config import Settings, load_settings, offline_environment
-from assistant.embeddings import Embedder, VectorCache, embed_passages_cached, load_embedder
-from assistant.indexing import SyncProgress, collection_lock
-from assistant.metrics import mean_metrics, retrieval_metrics
-from assistant.retrieve import CollectionIndex, Retriever
-from assistant.store import (
-    CollectionPaths,
-    Snapshot,
-    atomic_write,
-    chroma_add,
-    chroma_client,
-    chroma_collection,
-    chroma_name,
-    file_sha256,
-    now_iso,
-)
+from assistant.evaluation.metrics import mean_metrics, retrieval_metrics
+from assistant.index.chroma import chroma_add, chroma_client, chroma_collection, chroma_name
+from assistant.index.embeddings import Embedder, load_embedder
+from assistant.index.snapshots import CollectionPaths, Snapshot, atomic_write, file_sha256, now_iso
+from assistant.index.sync import SyncProgress, collection_lock
+from assistant.index.vector_cache import VectorCache, embed_passages_cached
+from assistant.retrieval.retriever import CollectionIndex, Retriever
 from assistant.types import Chunk
 
 MODES = ("dense", "bm25", "hybrid")

@@ -37,8 +37,8 @@ import uuid
 from pathlib import Path
 
 from assistant.config import Settings, offline_environment
-from assistant.indexing import sync_collection
-from assistant.library import add_documents, remove_documents
+from assistant.index.sync import sync_collection
+from assistant.library.documents import add_documents, remove_documents
 
 ROOT = Path(__file__).resolve().parents[1]
 TYDI = Path("/work/shared/data/tydiqa-id/corpus.jsonl")
@@ -156,7 +156,7 @@ def pdf_to_answer_cli(settings: Settings, name: str, work: Path) -> dict:
 
 
 def _chunks_of(settings: Settings, name: str, source: str | None):
-    from assistant.store import CollectionPaths
+    from assistant.index.snapshots import CollectionPaths
 
     snapshot = CollectionPaths(settings, name).current_snapshot()
     return (c for c in snapshot.chunks if c.source == source) if snapshot else iter(())

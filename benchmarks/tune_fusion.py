@@ -20,7 +20,7 @@ from pathlib import Path
 from retrieval import METRICS, QueryVectors, evaluate, index_corpus, load_queries
 
 from assistant.config import load_settings, offline_environment
-from assistant.retrieve import CollectionIndex, Retriever
+from assistant.retrieval.retriever import CollectionIndex, Retriever
 
 
 def floats(text: str) -> list[float]:

@@ -62,8 +62,8 @@ class Report:
 
 def load_collection(folder: Path) -> dict[str, str]:
     """Cleaned, normalised text of every file the indexer would read, by relative path."""
-    from assistant.indexing import scan_folder
-    from assistant.ingest import load_document
+    from assistant.index.sync import scan_folder
+    from assistant.ingest.loaders import load_document
 
     found, _ignored = scan_folder(folder)
     return {rel: load_document(path, source=rel).text for rel, path in found.items()}

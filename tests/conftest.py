@@ -55,7 +55,7 @@ def make_settings(tmp_path, shared_cache):
 def indexed_settings(tmp_path_factory, shared_cache):
     """Settings whose data folder holds the default collection ``knowledge`` indexed once."""
     from assistant.config import Settings
-    from assistant.indexing import sync_collection
+    from assistant.index.sync import sync_collection
 
     settings = Settings(data_dir=tmp_path_factory.mktemp("indexed"), cache_dir=shared_cache, knowledge_dir=KNOWLEDGE)
     report = sync_collection(settings)

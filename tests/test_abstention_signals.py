@@ -4,17 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.answer import (
-    AMOUNT,
-    TermWeights,
-    content_tokens,
-    coverage,
-    missing_key,
-    question_names,
-    term_alternatives,
-    type_unanswered,
-    unknown_share,
-)
+from assistant.answering.signals import missing_key, question_names, type_unanswered, unknown_share
+from assistant.answering.terms import TermWeights, coverage, term_alternatives
+from assistant.text.query import AMOUNT
+from assistant.text.tokens import content_tokens
 
 TEXTS = [
     "Badan Siber dan Sandi Negara (BSSN) dibentuk melalui Perpres 53/2017.",

@@ -6,9 +6,8 @@ import json
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
-
 from _answer_helpers import check_contract
+from typer.testing import CliRunner
 
 ROOT = Path(__file__).resolve().parents[1]
 CALIBRATION = ROOT / "evals" / "calibration"
@@ -107,7 +106,7 @@ def test_calibration_sets_answered_and_declined_rates(assistant):
 
 
 def test_follow_up_is_resolved_against_the_previous_question(assistant):
-    from assistant.conversation import Conversation
+    from assistant.answering.conversation import Conversation
 
     conversation = Conversation(assistant)
     first = conversation.ask("Apa itu diplomasi siber?")
@@ -144,7 +143,7 @@ def test_a_question_about_the_essay_is_answered_from_the_essay_only(assistant):
 
 
 def test_a_declined_question_about_the_essay_says_the_essay_does_not_answer(assistant):
-    from assistant.answer import abstention
+    from assistant.answering.abstention import abstention
 
     passages = evidence(assistant, "What does the essay say about the Tallinn Manual?").passages
     answer = abstention("What does the essay say about the Tallinn Manual?", "en", passages, 0.1, scoped=True)
@@ -176,13 +175,13 @@ def test_retriever_is_cached_per_collection(assistant):
     ("Which regulation established Indonesia's national cyber and crypto agency?", False),
 ])
 def test_is_follow_up(question, expected):
-    from assistant.conversation import is_follow_up
+    from assistant.answering.conversation import is_follow_up
 
     assert is_follow_up(question) is expected
 
 
 def test_resolve_query_chains_and_uses_a_rewriter_when_given():
-    from assistant.conversation import resolve_query
+    from assistant.answering.conversation import resolve_query
 
     history = [("Apa itu diplomasi siber?", "..."), ("Apa saja komponennya?", "...")]
     assert resolve_query("Mengapa?", history) == "Apa itu diplomasi siber? Mengapa?"
@@ -204,7 +203,7 @@ def cli_env(indexed_settings):
 
 
 def test_cli_ask_json_follows_the_contract(cli_env):
-    from assistant.cli import app
+    from assistant.cli.app import app
 
     result = CliRunner().invoke(app, ["ask", "Apa tujuan akhir pengembangan kapasitas diplomasi siber?", "--json"],
                                 env=cli_env)
@@ -224,7 +223,7 @@ def test_cli_ask_json_follows_the_contract(cli_env):
     (["ask", "Apa itu diplomasi siber?", "--collection", "not-there"], "not indexed"),
 ])
 def test_cli_ask_usage_errors_exit_2(cli_env, args, message):
-    from assistant.cli import app
+    from assistant.cli.app import app
 
     result = CliRunner().invoke(app, args, env=cli_env)
     assert result.exit_code == 2
@@ -232,7 +231,7 @@ def test_cli_ask_usage_errors_exit_2(cli_env, args, message):
 
 
 def test_cli_chat_reads_follow_ups_in_context(cli_env):
-    from assistant.cli import app
+    from assistant.cli.app import app
 
     result = CliRunner().invoke(app, ["chat"], input="Apa itu diplomasi siber?\nApa saja komponennya?\n\n", env=cli_env)
     assert result.exit_code == 0, result.output
@@ -248,6 +247,6 @@ def test_cli_chat_reads_follow_ups_in_context(cli_env):
     ("Bagaimana ASEAN bekerja sama di bidang keamanan siber?", "id"),
 ])
 def test_language_of_mixed_vocabulary_questions(question, expected):
-    from assistant.language import detect_language
+    from assistant.text.language import detect_language
 
     assert detect_language(question) == expected

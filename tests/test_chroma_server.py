@@ -11,8 +11,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from assistant.indexing import sync_collection
-from assistant.retrieve import open_retriever
+from assistant.index.sync import sync_collection
+from assistant.retrieval.retriever import open_retriever
 from tests.conftest import free_port
 
 
@@ -56,7 +56,7 @@ def test_sync_and_search_through_a_chroma_server(make_settings, write, chroma_se
 
 
 def test_unreachable_server_is_a_clear_error(make_settings, write):
-    from assistant.store import StoreError
+    from assistant.errors import StoreError
 
     settings = make_settings(knowledge_dir=write.folder, chroma_host="127.0.0.1", chroma_port=free_port())
     write("a.txt", "Teks.")

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from assistant.chunking import chunk_document, sentence_spans
-from assistant.ingest import load_document
+from assistant.index.chunking import chunk_document
+from assistant.ingest.loaders import load_document
+from assistant.text.sentences import sentence_spans
 from assistant.types import Document
 from tests.conftest import KNOWLEDGE
 

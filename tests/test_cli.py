@@ -10,7 +10,7 @@ import sys
 import pytest
 from typer.testing import CliRunner
 
-from assistant.cli import app
+from assistant.cli.app import app
 from tests.conftest import ROOT
 
 runner = CliRunner()
@@ -50,7 +50,7 @@ def test_search_ranks_the_definition_paragraph(indexed_settings):
 
 
 def test_search_offsets_point_into_the_cleaned_text(indexed_settings):
-    from assistant.ingest import load_document
+    from assistant.ingest.loaders import load_document
     from tests.conftest import KNOWLEDGE
 
     data = json.loads(runner.invoke(app, ["search", "--json", "-k", "10", "norma siber ASEAN"],

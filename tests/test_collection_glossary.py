@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from assistant.indexing import sync_collection
-from assistant.retrieve import open_retriever
-from assistant.store import CollectionPaths
+from assistant.index.snapshots import CollectionPaths
+from assistant.index.sync import sync_collection
+from assistant.retrieval.retriever import open_retriever
 
 REEF_ID = ("---\ntitle: Terumbu karang\nlanguage: id\n---\n"
            "Terumbu karang terancam oleh pemutihan karang ketika suhu laut naik terlalu lama. "

@@ -9,17 +9,9 @@ from types import SimpleNamespace
 
 import pytest
 
-from assistant.crosslingual import (
-    GLOSSARY_FILE,
-    Glossary,
-    english_base,
-    glossary,
-    other_language,
-    render_query,
-    translate_query,
-    words,
-)
-from assistant.retrieve import Retriever, open_retriever
+from assistant.retrieval.crosslingual import render_query, translate_query
+from assistant.retrieval.retriever import Retriever, open_retriever
+from assistant.text.glossary import GLOSSARY_FILE, Glossary, english_base, glossary, other_language, words
 from tests.conftest import KNOWLEDGE
 
 KEYS = json.loads((KNOWLEDGE / ".readings-keys.json").read_text(encoding="utf-8"))
@@ -156,7 +148,7 @@ def test_collections_without_the_other_language_take_the_plain_path(make_setting
     folder.mkdir()
     for name in ("kekuatan-lunak-dalam-diplomasi-siber.md", CAPACITY):
         shutil.copy(KNOWLEDGE / name, folder / name)
-    from assistant.indexing import sync_collection
+    from assistant.index.sync import sync_collection
 
     settings = make_settings(knowledge_dir=folder, collection="id-only")
     assert not sync_collection(settings).failed

@@ -8,14 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from assistant.embeddings import (
-    EmbedderError,
-    VectorCache,
-    embed_passages_cached,
-    load_embedder,
-    prefixes_for,
-    register,
-)
+from assistant.errors import EmbedderError
+from assistant.index.embeddings import load_embedder, prefixes_for, register
+from assistant.index.vector_cache import VectorCache, embed_passages_cached
 
 
 def test_default_embedder_is_multilingual():
@@ -77,8 +72,8 @@ def test_registry_accepts_new_backends():
 
 
 def test_langchain_adapters(indexed_settings):
-    from assistant.lc_adapters import HybridRetriever, RegistryEmbeddings
-    from assistant.retrieve import open_retriever
+    from assistant.integrations.langchain import HybridRetriever, RegistryEmbeddings
+    from assistant.retrieval.retriever import open_retriever
 
     embeddings = RegistryEmbeddings()
     assert len(embeddings.embed_query("norma siber")) == 384

@@ -8,8 +8,9 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from assistant.cli import app
-from assistant.evaluate import RelevanceJudge, load_question_sets
+from assistant.cli.app import app
+from assistant.evaluation.relevance import RelevanceJudge
+from assistant.evaluation.sets import load_question_sets
 from tests.conftest import KNOWLEDGE, ROOT
 
 runner = CliRunner()
@@ -122,8 +123,8 @@ def test_broken_set_exits_2(tmp_path):
 
 
 def test_every_gold_quote_of_the_project_sets_is_found_in_the_index(indexed_settings):
-    from assistant.ingest import load_document
-    from assistant.retrieve import open_retriever
+    from assistant.ingest.loaders import load_document
+    from assistant.retrieval.retriever import open_retriever
 
     chunks = open_retriever(indexed_settings).index.chunks.values()
     judge = RelevanceJudge(chunks)

@@ -9,7 +9,22 @@ from types import SimpleNamespace
 
 import pytest
 
-from assistant import evaluate as ev
+from assistant.errors import SetError
+from assistant.evaluation.comparison import compare, load_results
+from assistant.evaluation.metrics import (
+    RETRIEVAL_METRICS,
+    abstention_scores,
+    percentile,
+    quote_recall_at_k,
+    ranking_scores,
+    token_f1,
+)
+from assistant.evaluation.relevance import RelevanceJudge, find_spans
+from assistant.evaluation.results import QuestionResult, score_question, verdict
+from assistant.evaluation.runner import run_sets
+from assistant.evaluation.sets import EvalItem, load_question_set, load_question_sets
+from assistant.evaluation.summaries import group_metrics, summarize
+from assistant.evaluation.thresholds import Threshold, check_thresholds, load_thresholds, parse_threshold
 from assistant.types import Answer, Chunk, Citation, Passage
 
 # ----------------------------------------------------------------------------- question sets
@@ -29,7 +44,7 @@ CONV = {"id": "c1", "lang": "id", "turns": [
 
 
 def test_load_set_with_questions_and_conversation_turns(tmp_path):
-    qs = ev.load_question_set(_write_set(tmp_path, "mine", [Q1, "", U1, CONV]))
+    qs = load_question_set(_write_set(tmp_path, "mine", [Q1, "", U1, CONV]))
     assert qs.name == "mine" and len(qs.cases) == 3
     assert [i.id for i in qs.items] == ["a1", "u1", "c1/1", "c1/2"]
     turn1, turn2 = qs.cases[2]
@@ -49,24 +64,24 @@ def test_load_set_with_questions_and_conversation_turns(tmp_path):
 ])
 def test_load_set_rejects_broken_entries_with_file_and_line(tmp_path, row, message):
     path = _write_set(tmp_path, "bad", [Q1, row])
-    with pytest.raises(ev.SetError, match=message) as info:
-        ev.load_question_set(path)
+    with pytest.raises(SetError, match=message) as info:
+        load_question_set(path)
     assert f"{path}:2" in str(info.value)
 
 
 def test_ids_must_be_unique_within_and_across_sets(tmp_path):
-    with pytest.raises(ev.SetError, match="repeated"):
-        ev.load_question_set(_write_set(tmp_path, "dup", [Q1, Q1]))
+    with pytest.raises(SetError, match="repeated"):
+        load_question_set(_write_set(tmp_path, "dup", [Q1, Q1]))
     first = _write_set(tmp_path, "one", [Q1])
     second = _write_set(tmp_path, "two", [Q1])
-    with pytest.raises(ev.SetError, match="in both one and two"):
-        ev.load_question_sets([first, second])
+    with pytest.raises(SetError, match="in both one and two"):
+        load_question_sets([first, second])
 
 
 def test_the_project_sets_load():
     from tests.conftest import ROOT
 
-    sets = ev.load_question_sets(sorted((ROOT / "evals").glob("*.jsonl")))
+    sets = load_question_sets(sorted((ROOT / "evals").glob("*.jsonl")))
     counts = {qs.name: len(qs.items) for qs in sets}
     assert counts == {"conversations": 34, "readings": 67, "source": 56}
 
@@ -76,10 +91,10 @@ def test_the_project_sets_load():
 
 def test_find_spans_ignores_case_and_whitespace_and_maps_back_to_offsets():
     text = "Intro.\n\nThe  Quick\nbrown fox.  the quick brown dog"
-    spans = ev.find_spans(text, "the quick BROWN")
+    spans = find_spans(text, "the quick BROWN")
     assert spans == [(8, 24), (31, 46)]
     assert text[8:24] == "The  Quick\nbrown" and text[31:46] == "the quick brown"
-    assert ev.find_spans(text, "purple") == []
+    assert find_spans(text, "purple") == []
 
 
 def _chunk(cid, source, doc, start, end):
@@ -92,7 +107,7 @@ CHUNKS = [_chunk("c1", "a.md", DOC, 0, 20), _chunk("c2", "a.md", DOC, 15, 40), _
 
 
 def test_relevance_by_containment_and_by_span_overlap():
-    judge = ev.RelevanceJudge(CHUNKS)
+    judge = RelevanceJudge(CHUNKS)
     assert judge.documents["a.md"][15:40] == DOC[15:40]
     # contained in c2 only; c1 (0-20) overlaps its span (15-40) by "Beta "
     assert judge.relevant_ids("beta gamma DELTA epsilon") == {"c1", "c2"}
@@ -110,7 +125,7 @@ def test_relevance_by_containment_and_by_span_overlap():
 
 def test_ranking_scores_on_a_hand_computed_ranking():
     # relevant a (quote 1) and b (quote 2) at ranks 2 and 4
-    scores = ev.ranking_scores(["x", "a", "y", "b", "z"], [{"a"}, {"b"}])
+    scores = ranking_scores(["x", "a", "y", "b", "z"], [{"a"}, {"b"}])
     assert scores["recall@1"] == 0.0
     assert scores["recall@3"] == 0.5
     assert scores["recall@5"] == scores["recall@10"] == 1.0
@@ -122,14 +137,14 @@ def test_ranking_scores_on_a_hand_computed_ranking():
 
 def test_quote_recall_counts_a_quote_once_even_in_two_overlapping_chunks():
     per_quote = [{"c1", "c2"}]
-    assert ev.quote_recall_at_k(["c1", "c2", "x"], per_quote, 1) == 1.0
-    scores = ev.ranking_scores(["c1", "x"], per_quote)
+    assert quote_recall_at_k(["c1", "c2", "x"], per_quote, 1) == 1.0
+    scores = ranking_scores(["c1", "x"], per_quote)
     assert scores["recall@1"] == 1.0 and scores["mrr@10"] == 1.0
     assert scores["ndcg@10"] == pytest.approx(1 / (1 + 1 / math.log2(3)))  # c2 missing from the ranking
 
 
 def test_ranking_scores_without_any_relevant_chunk_are_zero():
-    assert set(ev.ranking_scores(["x", "y"], [set()]).values()) == {0.0}
+    assert set(ranking_scores(["x", "y"], [set()]).values()) == {0.0}
 
 
 # ----------------------------------------------------------------------------- answer metrics
@@ -139,7 +154,7 @@ def test_abstention_confusion_matrix():
     # 5 unanswerable: 3 abstained (TP), 2 answered (FN); 5 answerable: 1 abstained (FP), 4 answered (TN)
     answerable = [False] * 5 + [True] * 5
     abstained = [True, True, True, False, False, True, False, False, False, False]
-    s = ev.abstention_scores(answerable, abstained)
+    s = abstention_scores(answerable, abstained)
     assert (s["tp"], s["fp"], s["fn"], s["tn"]) == (3, 1, 2, 4)
     assert s["abstention_precision"] == 0.75
     assert s["abstention_recall"] == 0.6
@@ -148,21 +163,21 @@ def test_abstention_confusion_matrix():
 
 
 def test_abstention_metrics_are_undefined_without_positives():
-    s = ev.abstention_scores([True, True], [False, False])
+    s = abstention_scores([True, True], [False, False])
     assert s["abstention_precision"] is None and s["abstention_recall"] is None and s["abstention_f1"] is None
-    assert ev.abstention_scores([False], [False])["abstention_recall"] == 0.0
+    assert abstention_scores([False], [False])["abstention_recall"] == 0.0
 
 
 def test_token_f1():
-    assert ev.token_f1("Menurut bacaan: norma siber [1].", "norma siber") == pytest.approx(2 * 0.5 * 1 / 1.5)
-    assert ev.token_f1("To repel attacks [1][2]", "to repel attacks.") == 1.0
-    assert ev.token_f1("nothing shared", "other words") == 0.0
-    assert ev.token_f1("", "") == 1.0
+    assert token_f1("Menurut bacaan: norma siber [1].", "norma siber") == pytest.approx(2 * 0.5 * 1 / 1.5)
+    assert token_f1("To repel attacks [1][2]", "to repel attacks.") == 1.0
+    assert token_f1("nothing shared", "other words") == 0.0
+    assert token_f1("", "") == 1.0
 
 
 def test_percentile_interpolates():
-    assert ev.percentile([1.0, 2.0, 3.0, 4.0], 50) == 2.5
-    assert ev.percentile([], 95) is None
+    assert percentile([1.0, 2.0, 3.0, 4.0], 50) == 2.5
+    assert percentile([], 95) is None
 
 
 # ----------------------------------------------------------------------------- scoring one question
@@ -180,23 +195,23 @@ def _item(**kw):
     values = {"id": "q", "question": "?", "lang": "en", "answerable": True, "gold_quotes": ["gamma delta"],
               "set_name": "s"}
     values.update(kw)
-    return ev.EvalItem(**values)
+    return EvalItem(**values)
 
 
 def test_score_question_marks_relevant_passages_citations_and_invalid_quotes():
-    judge = ev.RelevanceJudge(CHUNKS)
+    judge = RelevanceJudge(CHUNKS)
     chunks = {c.id: c for c in CHUNKS}
     ranking = [_passage(CHUNKS[3], 1), _passage(CHUNKS[1], 2), _passage(CHUNKS[2], 3)]
     answer = Answer("It is gamma [1] and zeta [2].", citations=[
         _citation(1, CHUNKS[1], "Beta gamma delta epsilon."), _citation(2, CHUNKS[2], "Zeta made up")],
         timings={"retrieve": 0.1, "answer": 0.2, "total": 0.3}, query="?")
-    result = ev.score_question(_item(reference_answer="gamma delta"), answer, ranking, judge, chunks)
+    result = score_question(_item(reference_answer="gamma delta"), answer, ranking, judge, chunks)
     assert [r["relevant"] for r in result.retrieved] == [False, True, False]
     assert result.first_relevant_rank == 2 and result.scores["mrr@10"] == 0.5
     assert [c["relevant"] for c in result.citations] == [True, False]
     assert [c["quote_valid"] for c in result.citations] == [True, False]
-    assert ev.verdict(result) == "invalid quote"
-    assert result.token_f1 == pytest.approx(ev.token_f1(answer.text, "gamma delta"))
+    assert verdict(result) == "invalid quote"
+    assert result.token_f1 == pytest.approx(token_f1(answer.text, "gamma delta"))
 
 
 @pytest.mark.parametrize("answerable, abstained, relevant, expected", [
@@ -204,20 +219,20 @@ def test_score_question_marks_relevant_passages_citations_and_invalid_quotes():
     (False, True, False, "ok"), (False, False, False, "should abstain"),
 ])
 def test_verdicts(answerable, abstained, relevant, expected):
-    result = ev.QuestionResult("q", "s", "?", "en", answerable, abstained=abstained,
+    result = QuestionResult("q", "s", "?", "en", answerable, abstained=abstained,
                                citations=[{"relevant": relevant, "quote_valid": True}])
-    assert ev.verdict(result) == expected
+    assert verdict(result) == expected
     result.error = "boom"
-    assert ev.verdict(result) == "error"
+    assert verdict(result) == "error"
 
 
 def _result(qid, answerable, abstained, relevant_cites, lang="en", set_name="s", mrr=1.0, f1=None, total=1.0):
     cites = [{"relevant": r, "quote_valid": True} for r in relevant_cites]
-    result = ev.QuestionResult(qid, set_name, "?", lang, answerable, abstained=abstained, citations=cites,
+    result = QuestionResult(qid, set_name, "?", lang, answerable, abstained=abstained, citations=cites,
                                token_f1=f1, timings={"retrieve": total / 2, "answer": total / 2, "total": total})
     if answerable:
-        result.scores = {**{k: mrr for k in ev.RETRIEVAL_METRICS}}
-    result.verdict = ev.verdict(result)
+        result.scores = {**{k: mrr for k in RETRIEVAL_METRICS}}
+    result.verdict = verdict(result)
     return result
 
 
@@ -227,7 +242,7 @@ def test_group_metrics_pool_citations_and_questions():
                _result("c", True, True, [], mrr=0.0, total=3.0),
                _result("d", False, True, [], total=4.0),
                _result("e", False, False, [False], total=5.0)]
-    m = ev.group_metrics(results)
+    m = group_metrics(results)
     assert m["citation_precision"] == 0.5          # 2 relevant of 4 citations on answerable questions
     assert m["citation_recall"] == round(2 / 3, 4)  # a and b of three answerable
     assert m["quote_validity"] == 1.0
@@ -243,7 +258,7 @@ def test_summary_groups_by_set_language_and_answerability():
     results = [_result("a", True, False, [True], lang="id", set_name="one"),
                _result("b", False, False, [], lang="en", set_name="one"),
                _result("c", True, True, [], lang="en", set_name="two")]
-    summary = ev.summarize(results, ["one", "two"], {"llm": "x"})
+    summary = summarize(results, ["one", "two"], {"llm": "x"})
     groups = summary["groups"]
     assert summary["llm"] == "x" and summary["verdicts"]["should abstain"] == 1
     assert groups["all"]["n"] == 3 and groups["one"]["n"] == 2 and groups["two/en"]["n"] == 1
@@ -294,9 +309,9 @@ def test_run_sets_asks_turns_in_order_with_history_and_reports_progress(tmp_path
             {"id": "c1", "lang": "id", "turns": [
                 {"question": "gamma", "answerable": True, "gold_quotes": ["Beta gamma"]},
                 {"question": "delta", "answerable": True, "gold_quotes": ["gamma delta"]}]}]
-    sets = ev.load_question_sets([_write_set(tmp_path, "fake", rows)])
+    sets = load_question_sets([_write_set(tmp_path, "fake", rows)])
     fake, calls = FakeAssistant(CHUNKS), []
-    run = ev.run_sets(fake, sets, progress=lambda done, total, qid: calls.append((done, total, qid)))
+    run = run_sets(fake, sets, progress=lambda done, total, qid: calls.append((done, total, qid)))
     assert calls[0] == (0, 5, "") and calls[-1] == (5, 5, "c1/2")
     assert fake.histories[3] is None
     assert fake.histories[4][0][0] == "gamma" and fake.histories[4][0][1].startswith("Beta gamma")
@@ -318,36 +333,36 @@ def test_run_sets_asks_turns_in_order_with_history_and_reports_progress(tmp_path
 
 
 def test_parse_threshold_forms_and_errors():
-    assert ev.parse_threshold("recall@5=0.9") == ev.Threshold("all", "recall@5", 0.9)
-    assert ev.parse_threshold("source/en:MRR@10 = 0.5") == ev.Threshold("source/en", "mrr@10", 0.5)
+    assert parse_threshold("recall@5=0.9") == Threshold("all", "recall@5", 0.9)
+    assert parse_threshold("source/en:MRR@10 = 0.5") == Threshold("source/en", "mrr@10", 0.5)
     for bad in ("recall@5", "recall@7=1", "recall@5=high"):
         with pytest.raises(ValueError):
-            ev.parse_threshold(bad)
+            parse_threshold(bad)
 
 
 def test_check_thresholds_reports_each_failure():
     summary = {"groups": {"all": {"recall@5": 0.8, "abstention_f1": None}, "source": {"recall@5": 0.95}}}
-    gates = [ev.parse_threshold(t) for t in ("recall@5=0.85", "source:recall@5=0.9", "abstention_f1=0.5",
+    gates = [parse_threshold(t) for t in ("recall@5=0.85", "source:recall@5=0.9", "abstention_f1=0.5",
                                              "readings:recall@5=0.5")]
-    failures = ev.check_thresholds(summary, gates)
+    failures = check_thresholds(summary, gates)
     assert failures == ["recall@5 = 0.8000 < 0.85", "abstention_f1: undefined in this run (need >= 0.5)",
                         "readings:recall@5: no group 'readings' in this run (need >= 0.5)"]
-    assert ev.check_thresholds(summary, gates[1:2]) == []
+    assert check_thresholds(summary, gates[1:2]) == []
 
 
 def test_load_thresholds_from_toml(tmp_path):
     path = tmp_path / "t.toml"
     path.write_text('[min]\n"source:recall@5" = 0.9\nquote_validity = 1.0\n', encoding="utf-8")
-    assert ev.load_thresholds(path) == [ev.Threshold("source", "recall@5", 0.9), ev.Threshold("all", "quote_validity", 1.0)]
+    assert load_thresholds(path) == [Threshold("source", "recall@5", 0.9), Threshold("all", "quote_validity", 1.0)]
     path.write_text("recall = 1\n", encoding="utf-8")
     with pytest.raises(ValueError, match=r"\[min\]"):
-        ev.load_thresholds(path)
+        load_thresholds(path)
 
 
 def test_project_thresholds_file_parses():
     from tests.conftest import ROOT
 
-    gates = ev.load_thresholds(ROOT / "evals" / "thresholds.toml")
+    gates = load_thresholds(ROOT / "evals" / "thresholds.toml")
     assert {g.group for g in gates} >= {"source", "readings"}
     assert any(g.metric == "quote_validity" and g.value == 1.0 for g in gates)
 
@@ -364,7 +379,7 @@ def _results_json(rows, recall):
 def test_compare_gives_deltas_and_the_questions_that_got_worse():
     old = _results_json([("a", "ok", 1), ("b", "ok", 1), ("c", "unsupported", 3), ("d", "ok", 1)], 0.8)
     new = _results_json([("a", "ok", 1), ("b", "unsupported", 1), ("c", "ok", 1), ("d", "ok", 2), ("e", "ok", 1)], 0.9)
-    comparison = ev.compare(old, new, "old/results.json")
+    comparison = compare(old, new, "old/results.json")
     assert comparison.deltas["all"]["recall@5"] == {"old": 0.8, "new": 0.9, "delta": 0.1}
     assert comparison.deltas["all"]["abstention_f1"]["delta"] is None
     assert [(w["id"], w["old_verdict"], w["new_verdict"]) for w in comparison.worse] == [
@@ -377,4 +392,4 @@ def test_load_results_rejects_other_json(tmp_path):
     path = tmp_path / "r.json"
     path.write_text('{"a": 1}', encoding="utf-8")
     with pytest.raises(ValueError, match="not a results.json"):
-        ev.load_results(path)
+        load_results(path)

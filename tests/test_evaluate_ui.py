@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from assistant import ui_evaluate
+from assistant.ui import evaluate as ui_evaluate
 
 SUMMARY = {
     "sets": {"one": {}, "two": {}},

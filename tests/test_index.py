@@ -14,9 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from assistant.indexing import sync_collection
-from assistant.retrieve import open_retriever
-from assistant.store import CollectionPaths, StoreError, chroma_client
+from assistant.errors import StoreError
+from assistant.index.chroma import chroma_client
+from assistant.index.snapshots import CollectionPaths
+from assistant.index.sync import sync_collection
+from assistant.retrieval.retriever import open_retriever
 from tests.conftest import ROOT
 
 PARA = "Langkah membangun kepercayaan {n} membantu negara mengurangi salah persepsi di ruang siber."

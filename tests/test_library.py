@@ -9,20 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from assistant.indexing import SyncProgress, sync_collection
-from assistant.library import (
-    LibraryError,
-    UploadError,
-    add_documents,
-    check_upload,
-    collections_overview,
-    list_documents,
-    remove_collection,
-    remove_documents,
-    safe_name,
-)
-from assistant.retrieve import open_retriever
-from assistant.store import CollectionPaths, StoreError, chroma_client
+from assistant.errors import LibraryError, StoreError, UploadError
+from assistant.index.chroma import chroma_client
+from assistant.index.snapshots import CollectionPaths
+from assistant.index.sync import SyncProgress, sync_collection
+from assistant.ingest.uploads import check_upload, safe_name
+from assistant.library.collections import collections_overview, remove_collection
+from assistant.library.documents import add_documents, list_documents, remove_documents
+from assistant.retrieval.retriever import open_retriever
 from tests.fixtures_files import make_docx, make_image_only_pdf, make_pdf
 
 VOLCANO = ("---\ntitle: Gunung Api Jawa\nauthor: Dosen Tamu\nyear: 2023\nkind: handout\n---\n"

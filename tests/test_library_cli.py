@@ -11,10 +11,11 @@ import time
 
 from typer.testing import CliRunner
 
-from assistant.cli import app
-from assistant.library import FolderWatcher, list_documents
-from assistant.retrieve import open_retriever
-from assistant.store import CollectionPaths
+from assistant.cli.app import app
+from assistant.index.snapshots import CollectionPaths
+from assistant.library.documents import list_documents
+from assistant.library.watching import FolderWatcher
+from assistant.retrieval.retriever import open_retriever
 from tests.conftest import ROOT
 
 runner = CliRunner()
@@ -128,7 +129,7 @@ def test_watcher_syncs_dropped_and_removed_files(make_settings, write):
 def test_serve_watch_answers_from_a_dropped_file_without_restart(make_settings, write):
     from gradio_client import Client
 
-    from assistant.indexing import sync_collection
+    from assistant.index.sync import sync_collection
     from tests.ui_server import start_server
 
     write("awal.md", "# Awal\n\nPelabuhan Tanjung Priok melayani kapal peti kemas.\n")

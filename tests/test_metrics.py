@@ -4,7 +4,7 @@ import math
 
 import pytest
 
-from assistant.metrics import mean_metrics, mrr_at_k, ndcg_at_k, recall_at_k, retrieval_metrics
+from assistant.evaluation.metrics import mean_metrics, mrr_at_k, ndcg_at_k, recall_at_k, retrieval_metrics
 
 RANKED = ["a", "b", "c", "d", "e"]
 

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from assistant.ingest import load_document
-from assistant.retrieve import open_retriever
+from assistant.ingest.loaders import load_document
+from assistant.retrieval.retriever import open_retriever
 from tests.conftest import KNOWLEDGE
 
 KEYS = json.loads((KNOWLEDGE / ".readings-keys.json").read_text(encoding="utf-8"))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib.util
 from pathlib import Path
 
-from assistant.retrieve import open_retriever
+from assistant.retrieval.retriever import open_retriever
 
 
 def test_rerank_is_off_by_default(indexed_settings):

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.retrieve import open_retriever, refers_to_source
+from assistant.retrieval.retriever import open_retriever
+from assistant.text.query import refers_to_source
 
 
 @pytest.mark.parametrize("question, expected", [
@@ -44,7 +45,7 @@ def test_questions_not_naming_the_essay_are_unaffected(indexed_settings):
 
 
 def test_no_reading_fills_more_than_its_cap_of_the_first_ranks():
-    from assistant.retrieve import diversify
+    from assistant.retrieval.fusion import diversify
     from assistant.types import Chunk, Passage
 
     def passage(source: str, n: int) -> Passage:

@@ -155,8 +155,8 @@ def test_login_required_when_configured(auth_server):
 
 
 def test_load_auth_forms(tmp_path):
-    from assistant.cli import UsageError
-    from assistant.cli_serve import load_auth
+    from assistant.cli.common import UsageError
+    from assistant.cli.serve import load_auth
 
     assert load_auth(None) is None
     assert load_auth("ana:pw:x") == [("ana", "pw:x")]
@@ -172,7 +172,8 @@ def test_load_auth_forms(tmp_path):
 
 
 def test_highlight_escapes_and_marks_the_quote():
-    from assistant.ui_chat import clip_question, highlight
+    from assistant.ui.api import clip_question
+    from assistant.ui.html import highlight
 
     assert highlight("a <b> quote & more", "quote") == 'a &lt;b&gt; <mark class="quote">quote</mark> &amp; more'
     assert highlight("no match here", "absent") == "no match here"
@@ -182,8 +183,9 @@ def test_highlight_escapes_and_marks_the_quote():
 
 
 def test_answering_events_share_one_concurrency_limit(make_settings):
-    from assistant import ui, ui_chat
     from assistant.service import Assistant
+    from assistant.ui import app as ui
+    from assistant.ui import chat as ui_chat
 
     settings = make_settings(concurrency_limit=3, llms=["ollama:qwen3"])
     assert ui.TABS[0] == ("Chat", ui_chat.build)
@@ -200,7 +202,7 @@ def test_answering_events_share_one_concurrency_limit(make_settings):
 def test_serve_refuses_unindexed_collection_and_bad_login(make_settings, monkeypatch):
     from typer.testing import CliRunner
 
-    from assistant.cli import app
+    from assistant.cli.app import app
 
     settings = make_settings()
     monkeypatch.setenv("ASSISTANT_DATA_DIR", str(settings.data_dir))

@@ -17,9 +17,9 @@ STRAIT = ("---\ntitle: Selat Sunda\nauthor: Dosen Tamu\n---\n# Selat Sunda\n\nJe
 
 @pytest.fixture
 def served(make_settings, write, tmp_path):
-    from assistant.library import add_documents
+    from assistant.library.documents import add_documents
     from assistant.service import Assistant
-    from assistant.ui import build_app, configure_queue, launch_options
+    from assistant.ui.app import build_app, configure_queue, launch_options
 
     settings = make_settings(collection="kuliah", knowledge_dir=tmp_path / "kuliah", port=free_port())
     add_documents(settings, [write("pelabuhan.md", "# Pelabuhan\n\nPelabuhan Tanjung Priok adalah pelabuhan "

@@ -1,0 +1,112 @@
+"""Follow-up questions: resolve a question against the previous turns before retrieval.
+
+With an LLM configured, the follow-up is rewritten into a standalone question by the model;
+otherwise (or when the model fails) a short or anaphoric follow-up is combined with the
+previous resolved question.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from assistant.text.tokens import tokenize
+
+ANAPHORA = frozenset(
+    "itu ini tersebut mereka dia ia beliau begitu demikian sana situ "
+    "it its they them their this that these those he she him her there why how".split()
+)
+# Indonesian enclitic -nya ("komponennya") refers back to something named before.
+_NYA = re.compile(r"\b\w{3,}nya\b", re.I)
+_WORDS = re.compile(r"[^\W_]+", re.UNICODE)
+Rewriter = Callable[[str, list[tuple[str, str]]], str]
+
+
+def is_follow_up(question: str, max_content_words: int = 3) -> bool:
+    """True for a short question (few content words) or one that points back (pronouns, -nya)."""
+    words = [w.lower() for w in _WORDS.findall(question)]
+    if not words:
+        return False
+    if len(tokenize(question)) <= max_content_words and len(words) <= 6:
+        return True
+    return any(w in ANAPHORA for w in words) or bool(_NYA.search(question))
+
+
+def combine(question: str, previous: str) -> str:
+    """The previous resolved question followed by the follow-up."""
+    previous = previous.strip()
+    if previous and previous[-1] not in "?.!":
+        previous += "?"
+    return f"{previous} {question.strip()}".strip()
+
+
+def resolve_heuristic(question: str, history: list[tuple[str, str]]) -> str:
+    """Resolve every turn in order (each follow-up joins the one before) and return the last."""
+    resolved = ""
+    for previous, _ in history:
+        resolved = combine(previous, _first_question(resolved)) if resolved and is_follow_up(previous) else previous
+    if resolved and is_follow_up(question):
+        return combine(question, _first_question(resolved))
+    return question
+
+
+def _first_question(resolved: str) -> str:
+    """The standalone part of a resolved question (chains do not grow without end)."""
+    head = re.split(r"(?<=[?.!])\s+", resolved.strip(), maxsplit=1)[0]
+    return head or resolved
+
+
+def resolve_query(question: str, history: list[tuple[str, str]] | None, rewriter: Rewriter | None = None) -> str:
+    """The retrieval query for ``question`` given the previous turns.
+
+    Parameters
+    ----------
+    question : str
+        The question as asked.
+    history : list of (question, answer_text)
+        Previous turns, oldest first.
+    rewriter : callable, optional
+        ``rewriter(question, history) -> str`` (an LLM); used for follow-ups, with the
+        heuristic as the fallback when it fails or returns nothing usable.
+    """
+    history = history or []
+    if not history or not is_follow_up(question):
+        return question
+    if rewriter is not None:
+        try:
+            rewritten = rewriter(question, history).strip().strip('"').splitlines()[0].strip()
+        except Exception:
+            rewritten = ""
+        if 5 <= len(rewritten) <= 400:
+            return rewritten
+    return resolve_heuristic(question, history)
+
+
+@dataclass
+class Conversation:
+    """A conversation with the assistant: each question is asked with the turns before it."""
+
+    assistant: object
+    collection: str | None = None
+    llm: str | None = None
+    k: int | None = None
+    history: list[tuple[str, str]] = field(default_factory=list)
+
+    def ask(self, question: str):
+        """Ask a question in context; returns the :class:`~assistant.types.Answer`."""
+        answer = self.assistant.ask(question, collection=self.collection, llm=self.llm, k=self.k,
+                                    history=list(self.history))
+        self.history.append((question, answer.text))
+        return answer
+
+    def stream(self, question: str):
+        """Like :meth:`ask` but yields text deltas, then the Answer."""
+        answer = None
+        for item in self.assistant.stream(question, collection=self.collection, llm=self.llm, k=self.k,
+                                          history=list(self.history)):
+            if not isinstance(item, str):
+                answer = item
+            yield item
+        if answer is not None:
+            self.history.append((question, answer.text))

@@ -1,0 +1,122 @@
+"""``assistant ask`` and ``assistant chat``: cited answers on the command line."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated, Optional
+
+import typer
+
+from assistant.cli.common import CollectionOpt, JsonOpt, UsageError, emit_json, err, handle_errors, out, settings_from
+
+LlmOpt = Annotated[Optional[str], typer.Option("--llm", help="extractive (default), hf:<model>, ollama:<model>, openai:<model>.")]
+KOpt = Annotated[Optional[int], typer.Option("-k", min=1, max=50, help="Passages given to the answerer.")]
+
+
+def answer_json(answer) -> dict:
+    """The ``assistant ask --json`` object (see the CLI contract in DESIGN.md)."""
+    return {
+        "question": answer.question, "query": answer.query, "answer": answer.text,
+        "abstained": answer.abstained, "language": answer.language, "llm": answer.llm,
+        "citations": [c.to_dict() for c in answer.citations],
+        "seconds": round(answer.timings.get("total", 0.0), 4),
+        "timings": {k: round(v, 4) for k, v in answer.timings.items()},
+        "confidence": None if answer.confidence is None else round(answer.confidence, 4),
+        "notes": answer.notes, "unsupported": answer.unsupported,
+        "passages": [
+            {"rank": p.rank, "chunk_id": p.chunk.id, "source": p.chunk.source, "title": p.chunk.title,
+             "location": p.chunk.location, "text": p.chunk.text, "start": p.chunk.start, "end": p.chunk.end,
+             "score": round(p.score, 6)}
+            for p in answer.passages
+        ],
+    }
+
+
+def _assistant(llm: str | None):
+    from assistant.errors import LLMError
+    from assistant.llms.registry import check_name
+    from assistant.service import Assistant
+
+    settings = settings_from()
+    try:
+        check_name(llm or settings.llm)
+    except LLMError as exc:
+        raise UsageError(str(exc)) from None
+    return Assistant(settings)
+
+
+def print_answer(answer) -> None:
+    """Answer text, then its citations (or, on abstention, the closest passages) and notes."""
+    out.print(answer.text, highlight=False)
+    for c in answer.citations:
+        where = f" ({c.location})" if c.location else ""
+        out.print(f"  [{c.n}] {c.title}{where}: [dim]{c.quote[:200]}[/]", highlight=False)
+    if answer.abstained:
+        for p in answer.passages[:3]:
+            out.print(f"  - {p.chunk.title}: [dim]{p.chunk.text[:160]}[/]", highlight=False)
+    for note in answer.notes:
+        out.print(f"[yellow]note:[/] {note}", highlight=False)
+
+
+def ask(
+    question: Annotated[str, typer.Argument(help="The question, in Indonesian or English.")],
+    collection: CollectionOpt = None,
+    llm: LlmOpt = None,
+    k: KOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """One answer with citations, or an honest 'the readings don't answer this'."""
+    from assistant.errors import LLMError
+
+    with handle_errors():
+        assistant = _assistant(llm)
+        try:
+            answer = assistant.ask(question, collection=collection, llm=llm, k=k)
+        except LLMError as exc:
+            raise UsageError(str(exc)) from None
+    if as_json:
+        emit_json(answer_json(answer))
+    else:
+        print_answer(answer)
+
+
+def chat(
+    collection: CollectionOpt = None,
+    llm: LlmOpt = None,
+    k: KOpt = None,
+) -> None:
+    """A terminal conversation: follow-up questions are read in context. Empty line or 'exit' ends it."""
+    from assistant.answering.conversation import Conversation
+    from assistant.types import Answer
+
+    with handle_errors():
+        conversation = Conversation(_assistant(llm), collection, llm, k)
+        streaming = (llm or conversation.assistant.settings.llm) != "extractive"
+        err.print("Ask about the readings (empty line or 'exit' to quit).")
+        for question in _questions():
+            for item in conversation.stream(question):
+                if isinstance(item, Answer):
+                    if streaming:
+                        out.print("\n[bold]checked answer:[/]")
+                    print_answer(item)
+                elif streaming:
+                    out.print(item, end="", highlight=False)
+
+
+def _questions():
+    """Questions typed by the user (or piped in), until an empty line, 'exit' or end of input."""
+    while True:
+        try:
+            line = input("> ") if sys.stdin.isatty() else sys.stdin.readline()
+        except EOFError:
+            return
+        question = line.strip()
+        if not question or question.lower() in ("exit", "quit", "keluar"):
+            return
+        yield question
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``ask`` and ``chat`` to the ``assistant`` command line."""
+    app.command()(ask)
+    app.command()(chat)

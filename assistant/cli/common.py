@@ -1,0 +1,93 @@
+"""What every command shares: consoles, option types, settings, error handling, JSON output and
+the sync progress bar."""
+
+from __future__ import annotations
+
+import json
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from assistant.config import Settings, load_settings, offline_environment
+from assistant.errors import EmbedderError, StoreError
+
+err = Console(stderr=True)
+out = Console()
+KnowledgeOpt = Annotated[Optional[Path], typer.Option("--knowledge", help="Folder of readings for the collection.")]
+CollectionOpt = Annotated[Optional[str], typer.Option("--collection", "-c", help="Collection name (default: settings).")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object instead of tables.")]
+
+
+class UsageError(Exception):
+    """Raised by commands for a usage problem; printed and turned into exit code 2."""
+
+
+def settings_from(**overrides) -> Settings:
+    offline_environment()
+    try:
+        return load_settings(**overrides)
+    except Exception as exc:  # pydantic ValidationError and TOML errors
+        raise UsageError(f"invalid settings: {exc}") from exc
+
+
+@contextmanager
+def handle_errors():
+    """Turn known errors into a clear message and exit code 2."""
+    try:
+        yield
+    except (UsageError, EmbedderError, StoreError) as exc:
+        err.print(f"[bold red]error:[/] {exc}", soft_wrap=True)
+        raise typer.Exit(2) from None
+
+
+def emit_json(data) -> None:
+    sys.stdout.write(json.dumps(data, ensure_ascii=False) + "\n")
+    sys.stdout.flush()
+
+
+class RichSyncProgress:
+    """Shows sync phases as rich progress bars on stderr."""
+
+    def __init__(self, progress: Progress) -> None:
+        self._progress = progress
+        self._task = None
+
+    def start(self, phase: str, total: int) -> None:
+        if self._task is not None:
+            self._progress.update(self._task, visible=False)
+        self._task = self._progress.add_task(phase, total=total)
+
+    def advance(self, n: int = 1) -> None:
+        if self._task is not None:
+            self._progress.advance(self._task, n)
+
+    def message(self, text: str) -> None:
+        self._progress.console.print(f"[yellow]{text}[/]")
+
+
+def rich_progress() -> Progress:
+    return Progress(
+        TextColumn("{task.description:<10}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        console=err, transient=True,
+    )
+
+
+def print_sync_report(report) -> None:
+    table = Table(title=f"collection {report.collection}")
+    for column in ("added", "updated", "removed", "unchanged", "failed", "chunks", "embedded", "seconds"):
+        table.add_column(column, justify="right")
+    table.add_row(*(str(len(getattr(report, c))) for c in ("added", "updated", "removed", "unchanged", "failed")),
+                  str(report.chunks), str(report.embedded), f"{report.seconds:.1f}")
+    out.print(table)
+    for message in report.messages:
+        out.print(f"[yellow]{message}[/]")
+    if report.embedded == 0:
+        out.print("nothing to embed: every chunk was already in the index or the vector cache")
+    for failure in report.failed:
+        out.print(f"[red]skipped[/] {failure['path']}: {failure['error']}")

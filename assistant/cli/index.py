@@ -1,0 +1,86 @@
+"""``assistant index`` and ``assistant search``: syncing a collection and retrieval on its own."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from assistant.cli.common import (
+    CollectionOpt,
+    JsonOpt,
+    KnowledgeOpt,
+    RichSyncProgress,
+    UsageError,
+    emit_json,
+    handle_errors,
+    out,
+    print_sync_report,
+    rich_progress,
+    settings_from,
+)
+
+
+def index(
+    knowledge: KnowledgeOpt = None,
+    collection: CollectionOpt = None,
+    rebuild: Annotated[bool, typer.Option("--rebuild", help="Re-embed every file.")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Sync the index with the folder: add new files, re-embed changed ones, drop removed ones."""
+    from assistant.index.sync import sync_collection
+
+    with handle_errors():
+        settings = settings_from()
+        with rich_progress() as progress:
+            report = sync_collection(settings, collection, knowledge, rebuild, RichSyncProgress(progress))
+    if as_json:
+        emit_json(report.to_json())
+    else:
+        print_sync_report(report)
+    if report.failed:
+        raise typer.Exit(3)
+
+
+def search(
+    query: Annotated[str, typer.Argument(help="The question or keywords.")],
+    k: Annotated[int, typer.Option("-k", min=1, max=100, help="Number of passages.")] = 5,
+    collection: CollectionOpt = None,
+    mode: Annotated[str, typer.Option(help="hybrid, dense or bm25.")] = "hybrid",
+    as_json: JsonOpt = False,
+) -> None:
+    """Hybrid retrieval only: the passages that best match QUERY."""
+    from assistant.retrieval.retriever import open_retriever
+
+    with handle_errors():
+        if mode not in ("hybrid", "dense", "bm25"):
+            raise UsageError("--mode must be hybrid, dense or bm25")
+        settings = settings_from()
+        retriever = open_retriever(settings, collection)
+        passages = retriever.search(query, k, mode)
+    name = retriever.index.name
+    if as_json:
+        emit_json({"query": query, "collection": name, "results": [passage_json(p) for p in passages]})
+        return
+    table = Table(title=f"{query}  ({name})", show_lines=True)
+    for column in ("#", "score", "source", "location", "text"):
+        table.add_column(column)
+    for p in passages:
+        table.add_row(str(p.rank), f"{p.score:.3f}", p.chunk.source, p.chunk.location, p.chunk.text[:300])
+    out.print(table)
+
+
+def passage_json(p) -> dict:
+    return {
+        "rank": p.rank, "chunk_id": p.chunk.id, "source": p.chunk.source, "title": p.chunk.title,
+        "location": p.chunk.location, "text": p.chunk.text, "start": p.chunk.start, "end": p.chunk.end,
+        "score": round(p.score, 6), "dense_score": p.dense_score, "bm25_score": p.bm25_score,
+        "rerank_score": p.rerank_score,
+    }
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``index`` and ``search`` to the ``assistant`` command line."""
+    app.command()(index)
+    app.command()(search)

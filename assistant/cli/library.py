@@ -1,0 +1,141 @@
+"""``assistant add``, ``remove`` and ``collections``: managing reading collections.
+
+Exit codes follow the CLI contract: 0 success (duplicates are reported, not errors), 2 usage
+or configuration error, 3 finished but some inputs were refused or not found.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from assistant.cli.common import (
+    CollectionOpt,
+    JsonOpt,
+    KnowledgeOpt,
+    RichSyncProgress,
+    emit_json,
+    handle_errors,
+    out,
+    print_sync_report,
+    rich_progress,
+    settings_from,
+)
+
+collections_app = typer.Typer(help="List reading collections, or remove one.", invoke_without_command=True)
+
+
+def add(
+    files: Annotated[list[Path], typer.Argument(help="Files to add (.txt .md .pdf .docx .html).")],
+    collection: CollectionOpt = None,
+    knowledge: KnowledgeOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Add readings to a collection (created if needed, under the data folder unless --knowledge) and sync it."""
+    from assistant.library.documents import add_documents
+
+    with handle_errors():
+        settings = settings_from()
+        with rich_progress() as progress:
+            report = add_documents(settings, files, collection, knowledge, progress=RichSyncProgress(progress))
+    if as_json:
+        emit_json(report.to_json())
+    else:
+        _print_add(report)
+    if report.refused or (report.sync and report.sync.failed):
+        raise typer.Exit(3)
+
+
+def _print_add(report) -> None:
+    if report.created:
+        out.print(f"created collection [bold]{report.collection}[/] in {report.folder}")
+    for item in report.added:
+        out.print(f"[green]added[/] {item['file']} as {item['stored']} ({item['title']})")
+    for item in report.duplicates:
+        out.print(f"[yellow]duplicate[/] {item['file']}: same content as {item['existing']}, not added again")
+    for item in report.refused:
+        out.print(f"[red]refused[/] {item['file']}: {item['error']}")
+    if report.sync:
+        print_sync_report(report.sync)
+
+
+def remove(
+    docs: Annotated[list[str], typer.Argument(help="Documents to remove: file path, file name or title.")],
+    collection: CollectionOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Delete documents from a collection's folder and index, so no search or answer returns them."""
+    from assistant.library.documents import remove_documents
+
+    with handle_errors():
+        settings = settings_from()
+        with rich_progress() as progress:
+            report = remove_documents(settings, docs, collection, RichSyncProgress(progress))
+    if as_json:
+        emit_json(report.to_json())
+    else:
+        for source in report.removed:
+            out.print(f"[green]removed[/] {source}")
+        for item in report.missing:
+            out.print(f"[red]not found[/] {item['doc']}: {item['error']}")
+        if report.sync:
+            print_sync_report(report.sync)
+    if report.missing:
+        raise typer.Exit(3)
+
+
+@collections_app.callback()
+def collections(ctx: typer.Context, as_json: JsonOpt = False) -> None:
+    """List collections with document and chunk counts, embedder and last sync."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from assistant.library.collections import collections_overview
+
+    with handle_errors():
+        rows = collections_overview(settings_from())
+    if as_json:
+        emit_json({"collections": rows})
+        return
+    table = Table(title="collections")
+    for column in ("name", "documents", "chunks", "embedder", "synced_at", "folder"):
+        table.add_column(column, justify="right" if column in ("documents", "chunks") else "left")
+    for row in rows:
+        name = f"{row['name']} (default)" if row["default"] else row["name"]
+        table.add_row(name, str(row["documents"]), str(row["chunks"]), row["embedder"] or "-",
+                      row["synced_at"] or "never", row["folder"])
+    out.print(table)
+
+
+@collections_app.command("remove")
+def collections_remove(
+    name: Annotated[str, typer.Argument(help="The collection to remove.")],
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Remove a collection's index; its files too only if they live under the data folder."""
+    from assistant.library.collections import collection_folder, is_managed, remove_collection
+
+    with handle_errors():
+        settings = settings_from()
+        folder = collection_folder(settings, name)
+        if not yes and sys.stdin.isatty():
+            what = f" and delete {folder}" if folder and is_managed(settings, folder) else " (files are kept)"
+            typer.confirm(f"Remove collection {name!r}{what}?", abort=True)
+        result = remove_collection(settings, name)
+    if as_json:
+        emit_json(result)
+        return
+    kept = "files deleted" if result["files_removed"] else f"files kept in {result['folder']}"
+    out.print(f"removed collection [bold]{name}[/] ({kept})")
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``add``, ``remove`` and ``collections`` to the ``assistant`` command line."""
+    app.command()(add)
+    app.command()(remove)
+    app.add_typer(collections_app, name="collections")
+

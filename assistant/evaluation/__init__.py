@@ -1,0 +1,1 @@
+"""Evaluation: question sets, relevance, metrics, results, runner, summaries, thresholds, comparison, report."""

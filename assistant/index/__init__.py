@@ -1,0 +1,1 @@
+"""Indexing: chunking, embeddings and their cache, Chroma, BM25, snapshots, sync."""

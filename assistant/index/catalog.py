@@ -1,0 +1,75 @@
+"""The collections in the data folder: their recorded reading folders, the check that folders
+never nest, and the listing with counts."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from assistant.config import Settings
+from assistant.errors import StoreError
+from assistant.index.snapshots import CollectionPaths, atomic_write, now_iso
+
+
+def collection_folders(settings: Settings) -> dict[str, Path]:
+    """Reading folder of every collection: recorded ones, plus the default collection's."""
+    folders: dict[str, Path] = {}
+    root = settings.collections_dir
+    for info in sorted(root.glob("*/collection.json")) if root.exists() else []:
+        recorded = CollectionPaths(settings, info.parent.name).read_info().get("folder")
+        if recorded:
+            folders[info.parent.name] = Path(recorded).expanduser().resolve()
+    folders.setdefault(settings.collection, settings.knowledge_dir.expanduser().resolve())
+    return folders
+
+
+def check_folder_free(settings: Settings, name: str, folder: Path) -> None:
+    """Refuse a folder that is, contains or lies inside another collection's folder.
+
+    Raises
+    ------
+    StoreError
+        Naming the other collection, so the user can pick another folder.
+    """
+    folder = folder.expanduser().resolve()
+    for other, theirs in collection_folders(settings).items():
+        if other == name:
+            continue
+        if folder == theirs:
+            raise StoreError(f"folder {folder} already belongs to collection {other!r}: use that collection or another folder")
+        if folder.is_relative_to(theirs):
+            raise StoreError(f"folder {folder} lies inside collection {other!r}'s folder {theirs}: pick a folder outside it")
+        if theirs.is_relative_to(folder):
+            raise StoreError(f"folder {folder} contains collection {other!r}'s folder {theirs}: pick a folder that does not")
+
+
+def record_folder(settings: Settings, paths: CollectionPaths, folder: Path) -> None:
+    """Write ``collection.json`` for a new collection, or when its folder changed (checked first)."""
+    info = paths.read_info()
+    if info and info.get("folder") and Path(info["folder"]).resolve() == folder.resolve():
+        return
+    check_folder_free(settings, paths.name, folder)
+    info = {"name": paths.name, "created": now_iso(), **info, "folder": str(folder.resolve())}
+    atomic_write(paths.info, json.dumps(info))
+
+
+def list_collections(settings: Settings) -> list[dict[str, Any]]:
+    """Every collection in the data folder with counts, embedder and last sync."""
+    rows = []
+    root = settings.collections_dir
+    for info in sorted(root.glob("*/collection.json")) if root.exists() else []:
+        paths = CollectionPaths(settings, info.parent.name)
+        snapshot = paths.current_snapshot()
+        manifest = snapshot.manifest if snapshot else {}
+        rows.append(
+            {
+                "name": paths.name,
+                "folder": paths.read_info().get("folder", ""),
+                "documents": len(manifest.get("files", {})),
+                "chunks": len(snapshot.chunks) if snapshot else 0,
+                "embedder": manifest.get("embedder", ""),
+                "synced_at": manifest.get("synced_at", ""),
+            }
+        )
+    return rows

@@ -1,0 +1,327 @@
+"""Incremental sync of a folder of readings into a collection (Chroma + BM25)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import socket
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from assistant.config import Settings
+from assistant.errors import IngestError, StoreError
+from assistant.index.catalog import record_folder
+from assistant.index.chroma import chroma_add, chroma_client, chroma_collection, chroma_name
+from assistant.index.chunking import CHUNKER_VERSION, chunk_document
+from assistant.index.embeddings import load_embedder
+from assistant.index.snapshots import CollectionPaths, Snapshot, atomic_write, file_sha256, now_iso
+from assistant.index.vector_cache import VectorCache, embed_passages_cached
+from assistant.ingest.formats import SKIPPED_NAMES, SUPPORTED_SUFFIXES
+from assistant.ingest.loaders import load_document
+from assistant.text.glossary import COLLECTION_GLOSSARY, parse_extra_terms
+from assistant.text.tokens import load_stem_cache, save_stem_cache
+from assistant.types import Chunk
+
+
+class SyncProgress:
+    """Receives progress from a sync; the CLI and web app subclass it. Does nothing itself."""
+
+    def start(self, phase: str, total: int) -> None: ...
+
+    def advance(self, n: int = 1) -> None: ...
+
+    def message(self, text: str) -> None: ...
+
+
+@dataclass
+class SyncReport:
+    """What a sync did. ``to_json`` gives the CLI contract."""
+
+    collection: str
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    failed: list[dict[str, str]] = field(default_factory=list)
+    ignored: list[str] = field(default_factory=list)
+    messages: list[str] = field(default_factory=list)
+    chunks: int = 0
+    embedded: int = 0
+    seconds: float = 0.0
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "collection": self.collection,
+            "added": len(self.added),
+            "updated": len(self.updated),
+            "removed": len(self.removed),
+            "unchanged": len(self.unchanged),
+            "failed": self.failed,
+            "chunks": self.chunks,
+            "seconds": round(self.seconds, 3),
+            "embedded": self.embedded,
+            "ignored": self.ignored,
+            "messages": self.messages,
+            "files": {"added": self.added, "updated": self.updated, "removed": self.removed},
+        }
+
+
+def scan_folder(folder: Path) -> tuple[dict[str, Path], list[str]]:
+    """Readable files under ``folder`` by relative path, and the ignored ones."""
+    found: dict[str, Path] = {}
+    ignored: list[str] = []
+    for path in sorted(folder.rglob("*")):
+        rel = path.relative_to(folder).as_posix()
+        if any(part.startswith(".") for part in path.relative_to(folder).parts) or not path.is_file():
+            continue
+        if rel == COLLECTION_GLOSSARY:
+            continue  # the folder's own glossary terms: read by sync_locked, not a reading
+        if path.suffix.lower() not in SUPPORTED_SUFFIXES or path.name.lower() in SKIPPED_NAMES:
+            ignored.append(rel)
+            continue
+        found[rel] = path
+    return found, ignored
+
+
+@contextmanager
+def collection_lock(paths: CollectionPaths, timeout: float, progress: SyncProgress):
+    """One writer per collection. A second one waits (saying who holds it) up to ``timeout``."""
+    from filelock import FileLock, Timeout
+
+    paths.root.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(str(paths.lock))
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        progress.message(f"waiting: {describe_lock_owner(paths)}")
+        try:
+            lock.acquire(timeout=timeout)
+        except Timeout as exc:
+            raise StoreError(f"collection {paths.name!r} is busy ({describe_lock_owner(paths)}): try again later") from exc
+    try:
+        atomic_write(paths.lock_owner, json.dumps({"pid": os.getpid(), "host": socket.gethostname(), "since": now_iso()}))
+        yield
+    finally:
+        paths.lock_owner.unlink(missing_ok=True)
+        lock.release()
+
+
+def describe_lock_owner(paths: CollectionPaths) -> str:
+    try:
+        owner = json.loads(paths.lock_owner.read_text())
+        return f"sync by pid {owner['pid']} on {owner['host']} since {owner['since']}"
+    except (OSError, ValueError, KeyError):
+        return "another sync holds the lock"
+
+
+def resolve_folder(settings: Settings, paths: CollectionPaths, folder: Path | None) -> Path:
+    """The collection's reading folder: given, recorded, or the default knowledge folder."""
+    if folder is None:
+        recorded = paths.read_info().get("folder")
+        if recorded:
+            folder = Path(recorded)
+        elif paths.name == settings.collection:
+            folder = settings.knowledge_dir
+        else:
+            raise StoreError(f"collection {paths.name!r} has no folder yet: pass --knowledge DIR")
+    folder = folder.expanduser().resolve()
+    if not folder.is_dir():
+        raise StoreError(f"reading folder {folder} does not exist: create it or pass --knowledge DIR")
+    return folder
+
+
+def _full_rebuild_reason(old: Snapshot | None, embedder: str, chunking: dict[str, int], rebuild: bool) -> str | None:
+    if old is None:
+        return None
+    if rebuild:
+        return "rebuild requested: re-embedding every file"
+    if old.manifest.get("embedder") != embedder:
+        return f"embedder changed from {old.manifest.get('embedder')} to {embedder}: re-embedding every file"
+    if old.manifest.get("chunking") != chunking:
+        return f"chunking changed from {old.manifest.get('chunking')} to {chunking}: re-chunking every file"
+    return None
+
+
+@dataclass
+class _Plan:
+    """Chunks of the next snapshot, split by whether Chroma already holds them."""
+
+    files: dict[str, dict[str, Any]] = field(default_factory=dict)
+    kept: list[Chunk] = field(default_factory=list)
+    fresh: list[Chunk] = field(default_factory=list)
+
+
+def _plan(settings, folder, old, full, report, progress) -> _Plan:
+    """Read changed files, reuse unchanged ones, keep the old version of files that now fail."""
+    plan = _Plan()
+    found, report.ignored = scan_folder(folder)
+    old_files = old.manifest["files"] if old else {}
+    old_chunks: dict[str, list[Chunk]] = {}
+    for chunk in old.chunks if old else []:
+        old_chunks.setdefault(chunk.source, []).append(chunk)
+    progress.start("reading", len(found))
+    for source, path in found.items():
+        sha = file_sha256(path)
+        before = old_files.get(source)
+        if before and before["sha256"] == sha and not full:
+            report.unchanged.append(source)
+            plan.files[source] = before
+            plan.kept.extend(old_chunks.get(source, []))
+        else:
+            _read_one(settings, source, path, sha, before, old_chunks.get(source, []), plan, report)
+        progress.advance()
+    report.removed = sorted(set(old_files) - set(found))
+    return plan
+
+
+def _read_one(settings, source, path, sha, before, previous, plan, report) -> None:
+    try:
+        document = load_document(path, source, max_mb=settings.max_file_mb)
+        chunks = chunk_document(document, settings.chunk_size, settings.chunk_overlap)
+    except IngestError as exc:
+        report.failed.append({"path": source, "error": str(exc)})
+        if before:  # nothing already indexed is lost
+            plan.files[source] = before
+            plan.fresh.extend(previous)
+        return
+    (report.updated if before else report.added).append(source)
+    meta = {k: v for k, v in document.metadata.items() if isinstance(v, (str, int, float, bool, list))}
+    plan.files[source] = {
+        "sha256": sha,
+        "size": path.stat().st_size,
+        "indexed_at": now_iso(),
+        "chunks": len(chunks),
+        "metadata": json.loads(json.dumps(meta, default=str)),
+    }
+    plan.fresh.extend(chunks)
+
+
+def sync_collection(
+    settings: Settings,
+    name: str | None = None,
+    folder: Path | None = None,
+    rebuild: bool = False,
+    progress: SyncProgress | None = None,
+) -> SyncReport:
+    """Bring a collection's index in step with its folder.
+
+    New files are added, changed ones re-embedded, removed ones dropped from Chroma and BM25;
+    unchanged files are not read again. Changing the embedder or chunking re-embeds everything.
+    The previous snapshot keeps answering until the new one is complete.
+
+    Raises
+    ------
+    StoreError
+        For a missing folder, a bad name or a collection busy with another sync.
+    """
+    progress = progress or SyncProgress()
+    paths = CollectionPaths(settings, name or settings.collection)
+    folder = resolve_folder(settings, paths, folder)
+    with collection_lock(paths, settings.lock_timeout, progress):
+        return sync_locked(settings, paths, folder, rebuild, progress)
+
+
+def sync_locked(
+    settings: Settings, paths: CollectionPaths, folder: Path, rebuild: bool = False, progress: SyncProgress | None = None
+) -> SyncReport:
+    """:func:`sync_collection` for a caller that already holds :func:`collection_lock`.
+
+    Lets a caller change the folder and sync in one locked step (see ``assistant.library``).
+    A new collection, or a changed folder, is recorded in ``collection.json`` after checking
+    that the folder does not nest with another collection's.
+    """
+    started = time.perf_counter()
+    progress = progress or SyncProgress()
+    report = SyncReport(paths.name)
+    record_folder(settings, paths, folder)
+    old = paths.current_snapshot()
+    chunking = {"size": settings.chunk_size, "overlap": settings.chunk_overlap, "version": CHUNKER_VERSION}
+    reason = _full_rebuild_reason(old, settings.embedder, chunking, rebuild)  # an embedder's id is its name
+    if reason:
+        report.messages.append(reason)
+        progress.message(reason)
+    plan = _plan(settings, folder, old, reason is not None, report, progress)
+    terms, terms_entry = _read_glossary(folder, old, report)
+    terms_changed = old is not None and old.manifest.get("glossary") != terms_entry
+    if old is not None and reason is None and not (
+            plan.fresh or report.added or report.updated or report.removed or terms_changed):
+        report.chunks = len(old.chunks)  # nothing changed: keep the current snapshot, load no model
+        report.seconds = time.perf_counter() - started
+        return report
+    embedder = load_embedder(settings.embedder)
+    target = chroma_name(paths.name, embedder.id, embedder.dim)
+    same_store = old is not None and old.manifest.get("chroma_collection") == target
+    to_store = plan.fresh if same_store else plan.kept + plan.fresh
+    client = chroma_client(settings)
+    collection = chroma_collection(client, target)
+    report.embedded = _embed_and_store(settings, embedder, collection, to_store, progress)
+    snapshot = Snapshot(paths.new_snapshot_folder(), {
+        "collection": paths.name, "folder": str(folder), "embedder": embedder.id, "dim": embedder.dim,
+        "chroma_collection": target, "chunking": chunking, "synced_at": now_iso(), "files": plan.files,
+        "glossary": terms_entry,
+    }, plan.kept + plan.fresh)
+    stems = settings.vector_cache_dir / "stems.json"
+    load_stem_cache(stems)
+    snapshot.save()
+    if terms:
+        atomic_write(snapshot.folder / COLLECTION_GLOSSARY, terms)
+    save_stem_cache(stems)
+    paths.publish(snapshot)
+    _clean_up(client, collection, old, snapshot, paths)
+    report.chunks = len(snapshot.chunks)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _read_glossary(folder: Path, old: Snapshot | None, report: SyncReport) -> tuple[str, dict | None]:
+    """The folder's ``glossary.tsv`` text and its manifest entry (sha256, rows); ("", None) when
+    there is none.
+
+    A malformed file is reported as failed and the previous snapshot's glossary is kept.
+    """
+    path = folder / COLLECTION_GLOSSARY
+    if not path.is_file():
+        return "", None
+    text = path.read_text(encoding="utf-8", errors="replace")
+    try:
+        rows = len(parse_extra_terms(text))
+    except ValueError as exc:
+        report.failed.append({"path": COLLECTION_GLOSSARY, "error": str(exc)})
+        kept = old.folder / COLLECTION_GLOSSARY if old else None
+        if kept is not None and kept.is_file():
+            return kept.read_text(encoding="utf-8"), old.manifest.get("glossary")
+        return "", None
+    return text, {"sha256": hashlib.sha256(text.encode("utf-8")).hexdigest(), "rows": rows}
+
+
+def _embed_and_store(settings, embedder, collection, chunks: list[Chunk], progress: SyncProgress) -> int:
+    if not chunks:
+        return 0
+    cache = VectorCache(settings.vector_cache_dir / "vectors.sqlite")
+    try:
+        progress.start("embedding", len(chunks))
+        vectors, embedded = embed_passages_cached(
+            embedder, [c.text for c in chunks], cache, settings.embed_batch_size, progress.advance
+        )
+    finally:
+        cache.close()
+    chroma_add(collection, chunks, vectors)
+    return embedded
+
+
+def _clean_up(client, collection, old: Snapshot | None, snapshot: Snapshot, paths: CollectionPaths) -> None:
+    """After publishing: drop vectors only older snapshots used, then the old snapshots."""
+    keep = {c.id for c in snapshot.chunks}
+    stale = [cid for cid in collection.get(include=[])["ids"] if cid not in keep]
+    for i in range(0, len(stale), 1000):
+        collection.delete(ids=stale[i:i + 1000])
+    if old and old.manifest.get("chroma_collection") not in (None, snapshot.manifest["chroma_collection"]):
+        try:
+            client.delete_collection(old.manifest["chroma_collection"])
+        except Exception:  # already gone: nothing to clean
+            pass
+    paths.prune(snapshot)

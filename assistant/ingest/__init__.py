@@ -1,0 +1,1 @@
+"""Reading files: loaders per format, cleaning, upload checks."""

@@ -1,0 +1,131 @@
+"""Cleaning shared by every format: blocks of a loaded file are cleaned (ftfy, stray mojibake,
+spaces) and joined into one text with page and section markers; bytes are decoded; YAML front
+matter is split off."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import ftfy
+import yaml
+
+from assistant.errors import IngestError
+from assistant.types import Document, Marker
+
+
+@dataclass
+class Block:
+    """A unit of a loaded file before cleaning: a paragraph, a heading, or a page start."""
+
+    text: str
+    kind: str = "para"  # para | heading
+    page: int | None = None
+
+
+_STRAY_A = re.compile("\u00c2(?=[\\s\u00a0]|$)")
+_SPACES = re.compile(r"[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
+_INVISIBLE = re.compile("[\u200b-\u200d\u2060\ufeff\u00ad]")
+_TERMINAL = tuple('.!?…:;"\'”’)]')
+
+
+def clean_inline(text: str) -> str:
+    """Fix encoding damage and normalise spaces inside one block (no newlines survive)."""
+    text = ftfy.fix_text(text)
+    text = _STRAY_A.sub(" ", text)
+    text = _INVISIBLE.sub("", text)
+    text = "".join(ch if ch in "\n\t" or unicodedata.category(ch)[0] != "C" else " " for ch in text)
+    return _SPACES.sub(" ", text.replace("\n", " ")).strip()
+
+
+def split_paragraphs(raw: str) -> list[str]:
+    """Split raw text into paragraphs.
+
+    Blank lines always separate paragraphs. Inside a block, a line break also ends a
+    paragraph when the line ends a sentence or is much shorter than the block's longest line
+    (a heading); otherwise it is a hard wrap and the lines are joined.
+    """
+    raw = raw.replace("\r\n", "\n").replace("\r", "\n")
+    raw = _STRAY_A.sub(" ", raw)
+    paragraphs: list[str] = []
+    for block in re.split(r"\n[ \t\u00a0]*\n", raw):
+        lines = [ln.strip() for ln in block.split("\n") if ln.strip()]
+        if not lines:
+            continue
+        longest = max(len(ln) for ln in lines)
+        current: list[str] = []
+        for line in lines:
+            current.append(line)
+            if line.endswith(_TERMINAL) or len(line) < 0.6 * longest:
+                paragraphs.append(" ".join(current))
+                current = []
+        if current:
+            paragraphs.append(" ".join(current))
+    return paragraphs
+
+
+def assemble(source: str, blocks: list[Block], metadata: dict[str, Any]) -> Document:
+    """Clean blocks and join them (blank line between) into a :class:`Document`."""
+    parts: list[str] = []
+    pages: list[Marker] = []
+    sections: list[Marker] = []
+    offset = 0
+    last_page = None
+    for block in blocks:
+        text = clean_inline(block.text)
+        if not text:
+            continue
+        if parts:
+            offset += 2
+        if block.page is not None and block.page != last_page:
+            pages.append(Marker(offset, str(block.page)))
+            last_page = block.page
+        if block.kind == "heading":
+            sections.append(Marker(offset, text))
+        parts.append(text)
+        offset += len(text)
+    body = "\n\n".join(parts)
+    if not body.strip():
+        raise IngestError("no text found: the file is empty or holds only markup/whitespace")
+    meta = dict(metadata)
+    if not meta.get("title"):
+        meta["title"] = sections[0].label if sections else Path(source).stem.replace("-", " ")
+    return Document(source=source, text=body, metadata=meta, pages=pages, sections=sections)
+
+
+def decode_text(data: bytes) -> str:
+    """Decode bytes as UTF-8, else by charset detection; refuse binary content."""
+    if not data.strip():
+        raise IngestError("empty file: add some text or remove it")
+    if b"\x00" in data[:8192]:
+        raise IngestError("binary file, not text: save it as UTF-8 text, PDF or DOCX")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(data).best()
+    if best is None:
+        raise IngestError("binary or unknown encoding: save the file as UTF-8 text")
+    return str(best)
+
+
+_FRONT = re.compile(r"\A---[ \t]*\n(.*?)\n(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.S)
+
+
+def split_front_matter(text: str) -> tuple[dict[str, Any], str]:
+    """Return (metadata, body) for text that may open with a YAML front-matter block."""
+    match = _FRONT.match(text)
+    if not match:
+        return {}, text
+    try:
+        meta = yaml.safe_load(match.group(1)) or {}
+    except yaml.YAMLError as exc:
+        raise IngestError(f"front matter is not valid YAML ({exc.__class__.__name__}): fix it") from exc
+    if not isinstance(meta, dict):
+        raise IngestError("front matter must be a YAML mapping (key: value lines)")
+    return meta, text[match.end():]

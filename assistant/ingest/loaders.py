@@ -1,0 +1,202 @@
+"""Loading readings from disk into clean :class:`~assistant.types.Document` objects.
+
+Supported: ``.txt``, ``.md`` (YAML front matter), ``.pdf`` (page numbers), ``.docx`` and
+``.html`` (main text). Every loader produces a list of blocks (paragraphs, headings, page
+starts); :func:`~assistant.ingest.cleaning.assemble` cleans them and joins them into one text
+with markers, so that all formats share one cleaning path.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+from assistant.errors import IngestError
+from assistant.ingest.cleaning import Block, assemble, clean_inline, decode_text, split_front_matter, split_paragraphs
+from assistant.ingest.formats import SUPPORTED_SUFFIXES
+from assistant.text.language import detect_language
+from assistant.types import Document
+
+_MD_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
+_MD_ITEM = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+")
+
+
+def _strip_markdown(text: str) -> str:
+    text = re.sub(r"!\[([^\]]*)\]\([^)]*\)", r"\1", text)
+    text = re.sub(r"\[([^\]]+)\]\([^)]*\)", r"\1", text)
+    text = re.sub(r"(\*\*|__)(.+?)\1", r"\2", text)
+    text = re.sub(r"`([^`]+)`", r"\1", text)
+    return text
+
+
+def load_markdown(raw: str) -> tuple[list[Block], dict[str, Any]]:
+    """Blocks of a Markdown (or plain text) body; headings become section markers."""
+    meta, body = split_front_matter(raw)
+    blocks: list[Block] = []
+    pending: list[str] = []
+
+    def flush() -> None:
+        if pending:
+            blocks.extend(Block(p) for p in split_paragraphs(_strip_markdown("\n".join(pending))))
+            pending.clear()
+
+    for line in body.replace("\r\n", "\n").split("\n"):
+        heading = _MD_HEADING.match(line)
+        if heading:
+            flush()
+            blocks.append(Block(_strip_markdown(heading.group(2)), "heading"))
+        elif _MD_ITEM.match(line):
+            flush()
+            pending.append(_MD_ITEM.sub("", line))
+            flush()
+        else:
+            pending.append(line)
+    flush()
+    return blocks, meta
+
+
+def load_text(raw: str) -> tuple[list[Block], dict[str, Any]]:
+    """Blocks of a plain-text file (front matter allowed)."""
+    meta, body = split_front_matter(raw)
+    return [Block(p) for p in split_paragraphs(body)], meta
+
+
+def load_pdf(path: Path) -> tuple[list[Block], dict[str, Any]]:
+    """Blocks of a PDF's text layer, each tagged with its 1-based page number."""
+    from pypdf import PdfReader
+    from pypdf.errors import PdfReadError
+
+    try:
+        reader = PdfReader(str(path))
+        if reader.is_encrypted and not reader.decrypt(""):
+            raise IngestError("encrypted PDF: remove the password, then add it again")
+        pages = [page.extract_text() or "" for page in reader.pages]
+    except IngestError:
+        raise
+    except (PdfReadError, ValueError, KeyError, OSError, TypeError) as exc:
+        raise IngestError(f"corrupt or unreadable PDF ({exc}): re-export it and add it again") from exc
+    except Exception as exc:  # pypdf raises many types on damaged files
+        if "encrypt" in str(exc).lower() or "password" in str(exc).lower():
+            raise IngestError("encrypted PDF: remove the password, then add it again") from exc
+        raise IngestError(f"corrupt or unreadable PDF ({exc}): re-export it and add it again") from exc
+    if not any(p.strip() for p in pages):
+        raise IngestError("PDF has no text layer (scanned images?): run OCR, e.g. ocrmypdf, first")
+    blocks = [Block(p, page=i) for i, text in enumerate(pages, 1) for p in split_paragraphs(text)]
+    info = reader.metadata or {}
+    meta = {"title": _clean_meta(info.get("/Title")), "author": _clean_meta(info.get("/Author"))}
+    year = re.search(r"(19|20)\d\d", str(info.get("/CreationDate") or ""))
+    if year:
+        meta["year"] = int(year.group(0))
+    return blocks, {k: v for k, v in meta.items() if v}
+
+
+def _clean_meta(value: Any) -> str | None:
+    text = clean_inline(str(value)) if value else ""
+    return text or None
+
+
+def load_docx(path: Path) -> tuple[list[Block], dict[str, Any]]:
+    """Blocks of a Word document; paragraphs styled as headings become section markers."""
+    import docx
+    from docx.opc.exceptions import PackageNotFoundError
+
+    try:
+        document = docx.Document(str(path))
+    except (PackageNotFoundError, KeyError, ValueError, OSError) as exc:
+        raise IngestError(f"corrupt or unreadable DOCX ({exc}): re-save it from Word") from exc
+    except Exception as exc:  # zipfile.BadZipFile and friends
+        raise IngestError(f"corrupt or unreadable DOCX ({exc}): re-save it from Word") from exc
+    blocks = []
+    for para in document.paragraphs:
+        style = (para.style.name or "").lower() if para.style is not None else ""
+        kind = "heading" if style.startswith("heading") or style == "title" else "para"
+        if para.text.strip():
+            blocks.append(Block(para.text, kind))
+    props = document.core_properties
+    meta = {"title": _clean_meta(props.title), "author": _clean_meta(props.author)}
+    if props.created:
+        meta["year"] = props.created.year
+    if props.language:
+        meta["language"] = props.language.split("-")[0].lower()
+    return blocks, {k: v for k, v in meta.items() if v}
+
+
+_HTML_DROP = ("script", "style", "noscript", "nav", "header", "footer", "aside", "form", "template")
+_HTML_BLOCKS = ("h1", "h2", "h3", "h4", "h5", "h6", "p", "li", "blockquote", "pre", "td", "dd", "dt")
+
+
+def load_html(raw: str) -> tuple[list[Block], dict[str, Any]]:
+    """Blocks of an HTML page's main text (``<main>``/``<article>`` when present)."""
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(raw, "html.parser")
+    meta: dict[str, Any] = {}
+    if soup.title and soup.title.get_text(strip=True):
+        meta["title"] = soup.title.get_text(" ", strip=True)
+    author = soup.find("meta", attrs={"name": "author"})
+    if author and author.get("content"):
+        meta["author"] = author["content"]
+    html_tag = soup.find("html")
+    if html_tag and html_tag.get("lang"):
+        meta["language"] = str(html_tag["lang"]).split("-")[0].lower()
+    for tag in soup(_HTML_DROP):
+        tag.decompose()
+    root = soup.find("main") or soup.find("article") or soup.body or soup
+    blocks = []
+    for tag in root.find_all(_HTML_BLOCKS):
+        if tag.find(_HTML_BLOCKS):
+            continue  # the inner blocks carry the text
+        kind = "heading" if tag.name.startswith("h") and len(tag.name) == 2 else "para"
+        text = tag.get_text(" ", strip=True)
+        if text:
+            blocks.append(Block(text, kind))
+    if not blocks:
+        text = root.get_text("\n", strip=True)
+        blocks = [Block(p) for p in split_paragraphs(text)]
+    return blocks, meta
+
+
+def load_document(path: Path, source: str | None = None, max_mb: float = 25.0) -> Document:
+    """Load and clean one file.
+
+    Parameters
+    ----------
+    path : Path
+        The file to read.
+    source : str, optional
+        Its name relative to the collection folder (defaults to the file name).
+    max_mb : float
+        Files larger than this are refused.
+
+    Raises
+    ------
+    IngestError
+        When the file cannot be indexed; the message says why and what to do.
+    """
+    source = source or path.name
+    suffix = path.suffix.lower()
+    if suffix not in SUPPORTED_SUFFIXES:
+        raise IngestError(f"unsupported format {suffix or '(none)'}: use {', '.join(SUPPORTED_SUFFIXES)}")
+    size = path.stat().st_size
+    if size == 0:
+        raise IngestError("empty file: add some text or remove it")
+    if size > max_mb * 1024 * 1024:
+        raise IngestError(f"file is {size / 1e6:.1f} MB, over the {max_mb:g} MB limit: split it or raise max_file_mb")
+    if suffix == ".pdf":
+        blocks, meta = load_pdf(path)
+    elif suffix == ".docx":
+        blocks, meta = load_docx(path)
+    else:
+        raw = decode_text(path.read_bytes())
+        if suffix in (".html", ".htm"):
+            blocks, meta = load_html(raw)
+        elif suffix in (".md", ".markdown"):
+            blocks, meta = load_markdown(raw)
+        else:
+            blocks, meta = load_text(raw)
+    document = assemble(source, blocks, meta)
+    document.metadata.setdefault("kind", "reading")
+    if not document.metadata.get("language"):
+        document.metadata["language"] = detect_language(document.text[:2000])
+    return document

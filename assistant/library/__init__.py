@@ -1,0 +1,1 @@
+"""Reading collections as users manage them: collections, documents, watching folders."""

@@ -1,0 +1,97 @@
+"""Collections as the user manages them: their folders, the overview, creating and removing."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+from assistant.config import Settings
+from assistant.errors import LibraryError
+from assistant.index.catalog import check_folder_free, list_collections
+from assistant.index.chroma import chroma_client, chroma_name
+from assistant.index.snapshots import CollectionPaths, check_collection_name
+from assistant.index.sync import SyncProgress, collection_lock
+
+
+def library_folder(settings: Settings, name: str) -> Path:
+    """Folder of a collection created by adding files: ``data_dir/library/<name>``."""
+    return settings.data_dir / "library" / check_collection_name(name)
+
+
+def collection_folder(settings: Settings, name: str) -> Path | None:
+    """The reading folder of a collection (recorded, or the default knowledge folder), if any."""
+    recorded = CollectionPaths(settings, name).read_info().get("folder")
+    if recorded:
+        return Path(recorded)
+    return settings.knowledge_dir if name == settings.collection else None
+
+
+def is_managed(settings: Settings, folder: Path) -> bool:
+    """True when ``folder`` lies under the data folder (so its files are ours to delete)."""
+    return folder.expanduser().resolve().is_relative_to(settings.data_dir.expanduser().resolve())
+
+
+def collections_overview(settings: Settings) -> list[dict[str, Any]]:
+    """Every collection with document and chunk counts, embedder, last sync and folder.
+
+    The default collection is listed (with zero counts) even before its first sync.
+    """
+    rows = list_collections(settings)
+    if settings.collection not in {r["name"] for r in rows}:
+        rows.append({"name": settings.collection, "folder": str(settings.knowledge_dir.resolve()), "documents": 0,
+                     "chunks": 0, "embedder": "", "synced_at": ""})
+    for row in rows:
+        row["default"] = row["name"] == settings.collection
+        row["managed"] = bool(row["folder"]) and is_managed(settings, Path(row["folder"]))
+    return sorted(rows, key=lambda r: (not r["default"], r["name"]))
+
+
+def _target_folder(settings: Settings, paths: CollectionPaths, folder: Path | None) -> tuple[Path, bool]:
+    """The folder files are added to, and whether the collection is new (folder checked)."""
+    current = collection_folder(settings, paths.name)
+    if paths.exists() and current is not None:
+        if folder is not None and folder.expanduser().resolve() != current.resolve():
+            raise LibraryError(f"collection {paths.name!r} already uses folder {current}: leave out --knowledge")
+        return current.resolve(), False
+    folder = (folder or current or library_folder(settings, paths.name)).expanduser().resolve()
+    slug = chroma_name(paths.name, "", 0)
+    for other in list_collections(settings):
+        if other["name"] != paths.name and chroma_name(other["name"], "", 0) == slug:
+            raise LibraryError(f"collection name {paths.name!r} is too close to {other['name']!r}: choose another name")
+    check_folder_free(settings, paths.name, folder)
+    return folder, True
+
+
+def remove_collection(settings: Settings, name: str) -> dict[str, Any]:
+    """Remove a collection's index, its Chroma collection and, if managed, its files.
+
+    Files are deleted only when the folder lies under the data folder (created by
+    ``assistant add``); a user's own folder is never touched.
+
+    Raises
+    ------
+    LibraryError
+        When no such collection exists.
+    """
+    paths = CollectionPaths(settings, name)
+    if not paths.exists():
+        raise LibraryError(f"no collection named {name!r}: see `assistant collections`")
+    folder = collection_folder(settings, name)
+    with collection_lock(paths, settings.lock_timeout, SyncProgress()):
+        snapshot = paths.current_snapshot()
+        target = snapshot.manifest.get("chroma_collection") if snapshot else None
+        if target:
+            try:
+                chroma_client(settings).delete_collection(target)
+            except Exception:  # already gone: nothing to delete
+                pass
+        for item in (paths.current, paths.info):
+            item.unlink(missing_ok=True)
+        shutil.rmtree(paths.snapshots, ignore_errors=True)
+    shutil.rmtree(paths.root, ignore_errors=True)
+    managed = folder is not None and is_managed(settings, folder)
+    if managed and folder.exists():
+        shutil.rmtree(folder)
+    return {"collection": name, "chroma_collection": target, "index_removed": True,
+            "folder": str(folder or ""), "files_removed": managed}

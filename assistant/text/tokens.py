@@ -1,0 +1,92 @@
+"""Words and tokens: the word pattern, stop words, Sastrawi stems (cached) and the token lists
+BM25 and the answerer work from."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import unicodedata
+from functools import lru_cache
+from pathlib import Path
+
+_WORD = re.compile(r"[^\W_]+(?:-[^\W_]+)*", re.UNICODE)
+
+
+@lru_cache(maxsize=1)
+def _stemmer():
+    from Sastrawi.Stemmer.StemmerFactory import StemmerFactory
+
+    return StemmerFactory().create_stemmer()
+
+
+@lru_cache(maxsize=1)
+def stop_words() -> frozenset[str]:
+    """Indonesian (Sastrawi's list) and English (bm25s' list) stop words."""
+    from bm25s.stopwords import STOPWORDS_EN
+    from Sastrawi.StopWordRemover.StopWordRemoverFactory import StopWordRemoverFactory
+
+    return frozenset(StopWordRemoverFactory().get_stop_words()) | frozenset(STOPWORDS_EN)
+
+
+_STEMS: dict[str, str] = {}
+
+
+def stem(word: str) -> str:
+    """Indonesian stem of one lowercase word (memoised; Sastrawi is slow per call)."""
+    if not word.isalpha() or len(word) <= 3:
+        return word
+    found = _STEMS.get(word)
+    if found is None:
+        found = _STEMS[word] = _stemmer().stem(word) or word
+    return found
+
+
+def load_stem_cache(path: Path) -> None:
+    """Merge stems saved by :func:`save_stem_cache` (a damaged file is ignored)."""
+    try:
+        _STEMS.update(json.loads(path.read_text(encoding="utf-8")))
+    except (OSError, ValueError):
+        pass
+
+
+def save_stem_cache(path: Path) -> None:
+    """Persist the stems computed so far, so the next process does not stem them again."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(_STEMS, ensure_ascii=False), encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def tokenize(text: str) -> list[str]:
+    """NFKC-normalise, lowercase, split into words, drop stop words, stem."""
+    text = unicodedata.normalize("NFKC", text).lower()
+    stops = stop_words()
+    tokens = []
+    for word in _WORD.findall(text):
+        for part in word.split("-") if "-" in word else (word,):
+            if part and part not in stops:
+                tokens.append(stem(part))
+    return tokens
+
+
+# Words that frame a question without saying what it is about.
+FRAME_WORDS = frozenset(
+    "apa apakah bagaimana mengapa kenapa siapa kapan mana dimana berapa jelaskan sebutkan menurut bacaan "
+    "teks esai tulisan maksud arti pengertian disebut saja "
+    "what which who whom whose when where why how explain describe define according reading readings "
+    "text essay mean meaning say says said".split()
+)
+FUNCTION_WORDS = frozenset(
+    "yang dan di ke dari untuk dengan pada dalam oleh atau ini itu adalah ialah merupakan sebagai juga "
+    "tidak akan telah sudah bisa dapat ada para suatu sebuah se nya pun lah kah tersebut mereka kita kami "
+    "the a an of to in on at by for with from and or is are was were be been being as that this these "
+    "those it its do does did has have had can could should would will not no into about".split()
+)
+_TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
+
+
+def content_tokens(text: str) -> set[str]:
+    """Stemmed content words of ``text``: no function words and no question-framing words."""
+    words = (w.lower() for w in _TOKEN.findall(text))
+    return {stem(w) for w in words if w not in FUNCTION_WORDS and w not in FRAME_WORDS and len(w) > 1}

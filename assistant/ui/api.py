@@ -1,0 +1,96 @@
+"""The JSON the web app's named API endpoints return (``/ask``, ``/chat`` for ``gradio_client``),
+and the answer stream both the endpoints and the Chat tab use."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import gradio as gr
+
+from assistant.errors import LLMError, StoreError
+from assistant.types import Answer
+from assistant.ui.context import ANSWER_QUEUE, UIContext
+
+CLIPPED = "Your question was longer than {limit} characters and was shortened. / Pertanyaan dipotong menjadi {limit} karakter."
+
+
+class UserError(Exception):
+    """A problem the user can fix (unknown collection or answerer); shown as a message."""
+
+
+def clip_question(text: str | None, limit: int) -> tuple[str, str | None]:
+    """The question cut to ``limit`` characters, with a note when it was cut."""
+    question = (text or "").strip()
+    if len(question) <= limit:
+        return question, None
+    return question[:limit].rstrip(), CLIPPED.format(limit=limit)
+
+
+def run_stream(assistant, question: str, collection: str | None, llm: str | None, k: int | None,
+               history: list[tuple[str, str]] | None) -> Iterator[str | Answer]:
+    """``Assistant.stream`` with usage errors turned into :class:`UserError`."""
+    try:
+        yield from assistant.stream(question, collection=collection or None, llm=llm or None,
+                                    k=int(k) if k else None, history=history or None)
+    except (StoreError, LLMError) as exc:
+        raise UserError(str(exc)) from None
+
+
+def answer_json(answer: Answer, note: str | None = None) -> dict[str, Any]:
+    """The ``assistant ask --json`` object, with a note when the question was shortened."""
+    from assistant.cli.answer import answer_json as cli_json
+
+    data = cli_json(answer)
+    if note:
+        data["notes"] = [note, *data["notes"]]
+    return data
+
+
+def stream_json(assistant, settings, message: str, collection: str, llm: str, k: int,
+                history: list[tuple[str, str]] | None) -> Iterator[dict[str, Any]]:
+    """``{"partial": text so far}`` objects while the answer streams, then the answer object."""
+    question, note = clip_question(message, settings.max_question_chars)
+    if not question:
+        raise gr.Error("Empty question.")
+    text = ""
+    try:
+        for item in run_stream(assistant, question, collection, llm, k, history):
+            if isinstance(item, str):
+                text += item
+                yield {"partial": text}
+            else:
+                yield answer_json(item, note)
+    except UserError as exc:
+        raise gr.Error(str(exc)) from None
+
+
+def ask_json(assistant, settings, question: str, collection: str, llm: str, k: int,
+             history: list[tuple[str, str]] | None) -> dict[str, Any]:
+    """The final object of :func:`stream_json`."""
+    final: dict[str, Any] = {}
+    for final in stream_json(assistant, settings, question, collection, llm, k, history):
+        pass
+    return final
+
+
+def register_api(ctx: UIContext) -> None:
+    """Named endpoints ``/ask`` and ``/chat`` (plain JSON in and out, for ``gradio_client``)."""
+    settings, assistant = ctx.settings, ctx.assistant
+
+    def ask(question: str, collection: str = "", llm: str = "", k: int = 0) -> dict:
+        """Answer one question from the readings. Returns the `assistant ask --json` object.
+
+        Empty collection/llm and k=0 mean the server's defaults."""
+        return ask_json(assistant, settings, question, collection, llm, k, history=None)
+
+    def chat(message: str, history: list[list[str]] | None = None, collection: str = "", llm: str = "",
+             k: int = 0) -> Iterator[dict]:
+        """One chat turn. history: previous [question, answer] pairs, oldest first.
+
+        Streams {"partial": text} objects, then the final answer object (as /ask)."""
+        pairs = [(str(q), str(a)) for q, a in (history or [])]
+        yield from stream_json(assistant, settings, message, collection, llm, k, history=pairs)
+
+    gr.api(ask, api_name="ask", concurrency_id=ANSWER_QUEUE)
+    gr.api(chat, api_name="chat", concurrency_id=ANSWER_QUEUE)

@@ -1,0 +1,152 @@
+"""The Library tab: the documents of the selected collection, upload, delete and re-sync.
+
+Presentation only: every action calls :mod:`assistant.library` (or ``sync_collection``) and
+turns the report into a status message, a refreshed table and, after a new collection is made,
+an update of the shared collection selector.
+"""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+
+import gradio as gr
+
+from assistant.errors import StoreError
+from assistant.index.sync import SyncProgress, sync_collection
+from assistant.ingest.uploads import UPLOAD_KINDS
+from assistant.library.documents import add_documents, list_documents, remove_documents
+
+COLUMNS = ["title", "file", "author", "year", "language", "chunks", "indexed (UTC)", "status"]
+
+
+class GradioSyncProgress(SyncProgress):
+    """Feeds sync phases (checking, reading, embedding) into a ``gr.Progress`` bar."""
+
+    def __init__(self, progress: gr.Progress) -> None:
+        self.progress = progress
+        self.phase, self.done, self.total = "", 0, 0
+
+    def start(self, phase: str, total: int) -> None:
+        self.phase, self.done, self.total = phase, 0, total
+        self.progress((0, total), desc=phase)
+
+    def advance(self, n: int = 1) -> None:
+        self.done += n
+        self.progress((self.done, self.total), desc=self.phase)
+
+    def message(self, text: str) -> None:  # e.g. "waiting: sync by pid … since …"
+        self.progress((self.done, self.total or None), desc=text)
+
+
+def table_rows(settings, collection: str | None) -> list[list]:
+    """Rows of the documents table for one collection (empty when it has none)."""
+    rows = list_documents(settings, collection or settings.collection)
+    return [[r["title"], r["file"], r["author"], r["year"], r["language"], r["chunks"],
+             str(r["indexed_at"]).replace("T", " ")[:16], r["status"]] for r in rows]
+
+
+def _table(settings, collection: str | None) -> gr.Dataframe:
+    return gr.Dataframe(value=table_rows(settings, collection), headers=COLUMNS)
+
+
+def _choices(settings, collection: str | None) -> gr.Dropdown:
+    files = [r["file"] for r in list_documents(settings, collection or settings.collection)]
+    return gr.Dropdown(choices=files, value=None)
+
+
+def _status(lines: list[str], kind: str = "info") -> str:
+    items = "".join(f"<li>{line}</li>" for line in lines)
+    return f'<div id="library-status-box" data-kind="{kind}"><ul>{items}</ul></div>'
+
+
+def upload_status(report) -> str:
+    """HTML list of what an upload did: added, duplicates, refused files (with reasons)."""
+    esc = html.escape
+    lines = [f"Added <b>{esc(a['stored'])}</b> ({esc(a['title'])})" for a in report.added]
+    lines += [f"Duplicate: {esc(d['file'])} has the same content as {esc(d['existing'])}; not added again"
+              for d in report.duplicates]
+    lines += [f"Refused: {esc(r['file'])}: {esc(r['error'])}" for r in report.refused]
+    if report.created:
+        lines.insert(0, f"Created collection <b>{esc(report.collection)}</b>")
+    if report.sync:
+        lines.append(f"Collection synced: {report.sync.chunks} passages in {report.sync.seconds:.1f} s")
+    return _status(lines or ["Nothing uploaded."], "error" if report.refused else "ok")
+
+
+def build(ctx) -> None:
+    """The Library tab (``ctx`` is the app's :class:`~assistant.ui.UIContext`)."""
+    settings = ctx.settings
+    gr.Markdown("Readings of the collection selected above. Upload .txt, .md, .pdf, .docx or .html "
+                f"(at most {settings.max_upload_mb:g} MB each); files are checked, stored in the "
+                "collection's folder and indexed. / Bacaan koleksi yang dipilih di atas.")
+    table = gr.Dataframe(value=lambda: table_rows(settings, settings.collection), headers=COLUMNS,
+                         interactive=False, wrap=True, elem_id="library-table", label="Documents",
+                         column_widths=["24%", "22%", "13%", "6%", "9%", "7%", "12%", "7%"])
+    with gr.Row():
+        with gr.Column(scale=3):
+            files = gr.File(file_count="multiple", file_types=sorted(UPLOAD_KINDS), type="filepath",
+                            label="Upload readings", elem_id="library-upload")
+            new_name = gr.Textbox(label="…into a new collection (optional name)", elem_id="library-new-collection",
+                                  placeholder="leave empty to add to the selected collection")
+        with gr.Column(scale=2):
+            doc = gr.Dropdown([], label="Document", elem_id="library-doc", allow_custom_value=False)
+            with gr.Row():
+                delete = gr.Button("Delete document", variant="stop", elem_id="library-delete")
+                resync = gr.Button("Re-sync collection", elem_id="library-resync")
+    status = gr.HTML(elem_id="library-status")
+    _wire(ctx, table, files, new_name, doc, delete, resync, status)
+
+
+def _wire(ctx, table, files, new_name, doc, delete, resync, status) -> None:
+    settings, collection = ctx.settings, ctx.collection
+
+    def refresh(name):
+        return _table(settings, name), _choices(settings, name)
+
+    def pick(evt: gr.SelectData, name):
+        row = evt.row_value if evt is not None else None
+        return gr.Dropdown(value=row[1]) if row else gr.Dropdown()
+
+    def upload(paths, name, new, progress=gr.Progress()):
+        target = (new or "").strip() or name
+        if not paths:
+            return gr.skip(), gr.skip(), _status(["Choose files to upload."]), gr.skip(), None
+        try:
+            report = add_documents(settings, [Path(p) for p in paths], target, None,
+                                   [Path(p).name for p in paths], GradioSyncProgress(progress))
+        except StoreError as exc:
+            return gr.skip(), gr.skip(), _status([html.escape(str(exc))], "error"), gr.skip(), None
+        return (_table(settings, target), _choices(settings, target), upload_status(report),
+                ctx.collection_update(target), None)
+
+    def remove(name, source, progress=gr.Progress()):
+        if not source:
+            return gr.skip(), gr.skip(), _status(["Pick a document to delete (click its row)."])
+        try:
+            report = remove_documents(settings, [source], name, GradioSyncProgress(progress))
+        except StoreError as exc:
+            return gr.skip(), gr.skip(), _status([html.escape(str(exc))], "error")
+        lines = [f"Deleted <b>{html.escape(s)}</b>" for s in report.removed]
+        lines += [html.escape(m["error"]) for m in report.missing]
+        return _table(settings, name), _choices(settings, name), _status(lines, "error" if report.missing else "ok")
+
+    def sync(name, progress=gr.Progress()):
+        try:
+            report = sync_collection(settings, name, progress=GradioSyncProgress(progress))
+        except StoreError as exc:
+            return gr.skip(), gr.skip(), _status([html.escape(str(exc))], "error")
+        counts = ", ".join(f"{len(getattr(report, k))} {k}" for k in ("added", "updated", "removed", "unchanged"))
+        lines = [f"Synced: {counts}; {report.chunks} passages in {report.seconds:.1f} s"]
+        lines += [f"Skipped {html.escape(f['path'])}: {html.escape(f['error'])}" for f in report.failed]
+        return _table(settings, name), _choices(settings, name), _status(lines, "error" if report.failed else "ok")
+
+    collection.change(refresh, collection, [table, doc], api_visibility="private", queue=False)
+    table.select(pick, collection, doc, api_visibility="private", queue=False)
+    files.upload(upload, [files, collection, new_name], [table, doc, status, collection, files],
+                 api_visibility="private", concurrency_id="library", concurrency_limit=1)
+    delete.click(remove, [collection, doc], [table, doc, status], api_visibility="private",
+                 concurrency_id="library", concurrency_limit=1)
+    resync.click(sync, collection, [table, doc, status], api_visibility="private",
+                 concurrency_id="library", concurrency_limit=1)
+
