@@ -85,6 +85,19 @@ class Passage:
     rerank_score: float | None = None
     rank: int = 0
 
+    def to_json(self, scores: bool = False) -> dict[str, Any]:
+        """The passage as in ``ask --json`` ``passages``; ``scores`` adds the dense, BM25 and rerank
+        scores (as in ``search --json`` ``results``)."""
+        chunk = self.chunk
+        data: dict[str, Any] = {
+            "rank": self.rank, "chunk_id": chunk.id, "source": chunk.source, "title": chunk.title,
+            "location": chunk.location, "text": chunk.text, "start": chunk.start, "end": chunk.end,
+            "score": round(self.score, 6),
+        }
+        if scores:
+            data.update(dense_score=self.dense_score, bm25_score=self.bm25_score, rerank_score=self.rerank_score)
+        return data
+
 
 @dataclass
 class Citation:
@@ -101,7 +114,8 @@ class Citation:
     end: int
     supported: bool = True
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, Any]:
+        """The citation as in ``ask --json`` ``citations``."""
         return asdict(self)
 
 
@@ -121,3 +135,17 @@ class Answer:
     question: str = ""
     query: str = ""
     confidence: float | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """The ``assistant ask --json`` object (the CLI contract in DESIGN.md, plus the README's
+        additions), also returned by the web app's ``/ask`` endpoint."""
+        return {
+            "question": self.question, "query": self.query, "answer": self.text,
+            "abstained": self.abstained, "language": self.language, "llm": self.llm,
+            "citations": [c.to_json() for c in self.citations],
+            "seconds": round(self.timings.get("total", 0.0), 4),
+            "timings": {k: round(v, 4) for k, v in self.timings.items()},
+            "confidence": None if self.confidence is None else round(self.confidence, 4),
+            "notes": self.notes, "unsupported": self.unsupported,
+            "passages": [p.to_json() for p in self.passages],
+        }

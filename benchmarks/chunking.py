@@ -38,7 +38,7 @@ def load_questions(paths: list[Path]) -> list[dict]:
 
 
 def evaluate(settings, questions: list[dict]) -> dict[str, float]:
-    from assistant.evaluation.metrics import mean_metrics, mrr_at_k, recall_at_k
+    from assistant.evaluation.metrics import mean_metrics, mrr_at_k
     from assistant.index.sync import sync_collection
     from assistant.retrieval.retriever import open_retriever
 

@@ -31,11 +31,12 @@ sys.path.insert(0, str(ROOT))
 
 from assistant.config import Settings, load_settings, offline_environment
 from assistant.evaluation.metrics import mean_metrics, retrieval_metrics
-from assistant.index.chroma import chroma_add, chroma_client, chroma_collection, chroma_name
+from assistant.index.chroma import chroma_client, chroma_collection, chroma_name
 from assistant.index.embeddings import Embedder, load_embedder
-from assistant.index.snapshots import CollectionPaths, Snapshot, atomic_write, file_sha256, now_iso
-from assistant.index.sync import SyncProgress, collection_lock
-from assistant.index.vector_cache import VectorCache, embed_passages_cached
+from assistant.index.locking import collection_lock
+from assistant.index.progress import SyncProgress
+from assistant.index.publish import publish
+from assistant.index.snapshots import CollectionPaths, atomic_write, file_sha256, now_iso
 from assistant.retrieval.retriever import CollectionIndex, Retriever
 from assistant.types import Chunk
 
@@ -79,21 +80,13 @@ def index_corpus(settings: Settings, corpus: Path) -> tuple[str, dict]:
         atomic_write(paths.info, json.dumps({"name": name, "folder": str(corpus.parent), "created": now_iso()}))
         chunks = corpus_chunks(read_jsonl(corpus))
         started = time.perf_counter()
-        cache = VectorCache(settings.vector_cache_dir / "vectors.sqlite")
-        try:
-            log(f"embedding {len(chunks)} passages (cached ones are reused)")
-            vectors, embedded = embed_passages_cached(embedder, [c.text for c in chunks], cache, settings.embed_batch_size)
-        finally:
-            cache.close()
-        seconds = time.perf_counter() - started
-        chroma_add(collection, chunks, vectors)
-        snapshot = Snapshot(paths.new_snapshot_folder(), {
+        log(f"embedding {len(chunks)} passages (cached ones are reused)")
+        snapshot, embedded = publish(settings, paths, embedder, collection, chunks, {
             "collection": name, "folder": str(corpus.parent), "embedder": embedder.id, "dim": embedder.dim,
             "chroma_collection": target, "chunking": {"one_chunk_per_line": str(corpus.name)},
             "synced_at": now_iso(), "corpus_sha256": sha, "files": {},
-        }, chunks)
-        snapshot.save()
-        paths.publish(snapshot)
+        })
+        seconds = time.perf_counter() - started
         paths.prune(snapshot)
     return name, {"embedded": embedded, "seconds": round(seconds, 1), "reused": False}
 

@@ -11,8 +11,9 @@ import pytest
 
 from assistant.errors import LibraryError, StoreError, UploadError
 from assistant.index.chroma import chroma_client
+from assistant.index.progress import SyncProgress
 from assistant.index.snapshots import CollectionPaths
-from assistant.index.sync import SyncProgress, sync_collection
+from assistant.index.sync import sync_collection
 from assistant.ingest.uploads import check_upload, safe_name
 from assistant.library.collections import collections_overview, remove_collection
 from assistant.library.documents import add_documents, list_documents, remove_documents

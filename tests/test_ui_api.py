@@ -183,17 +183,19 @@ def test_highlight_escapes_and_marks_the_quote():
 
 
 def test_answering_events_share_one_concurrency_limit(make_settings):
+    from assistant.library.service import Library
     from assistant.service import Assistant
     from assistant.ui import app as ui
     from assistant.ui import chat as ui_chat
+    from assistant.ui.context import ANSWER_QUEUE
 
     settings = make_settings(concurrency_limit=3, llms=["ollama:qwen3"])
     assert ui.TABS[0] == ("Chat", ui_chat.build)
-    app = ui.configure_queue(ui.build_app(Assistant(settings), settings, tabs=[("Chat", ui_chat.build)]), settings)
+    app = ui.configure_queue(ui.build_app(Assistant(settings), Library(settings), settings, tabs=[("Chat", ui_chat.build)]), settings)
     assert app._queue.default_concurrency_limit == 3
     answering = [fn for fn in app.fns.values() if fn.name in ("ask", "chat", "turn")]
     assert len(answering) >= 4  # /ask, /chat, and the chat tab's submit and example events
-    assert {fn.concurrency_id for fn in answering} == {ui_chat.ANSWER_QUEUE}
+    assert {fn.concurrency_id for fn in answering} == {ANSWER_QUEUE}
     assert {fn.concurrency_limit for fn in answering} == {"default"}
     llm_choices = [fn for fn in app.blocks.values() if getattr(fn, "elem_id", None) == "llm"][0].choices
     assert [c[1] for c in llm_choices] == ["extractive", "ollama:qwen3"]

@@ -18,6 +18,7 @@ STRAIT = ("---\ntitle: Selat Sunda\nauthor: Dosen Tamu\n---\n# Selat Sunda\n\nJe
 @pytest.fixture
 def served(make_settings, write, tmp_path):
     from assistant.library.documents import add_documents
+    from assistant.library.service import Library
     from assistant.service import Assistant
     from assistant.ui.app import build_app, configure_queue, launch_options
 
@@ -25,7 +26,7 @@ def served(make_settings, write, tmp_path):
     add_documents(settings, [write("pelabuhan.md", "# Pelabuhan\n\nPelabuhan Tanjung Priok adalah pelabuhan "
                                                    "tersibuk di Indonesia.\n")], "kuliah")
     assistant = Assistant(settings)
-    app = configure_queue(build_app(assistant, settings), settings)
+    app = configure_queue(build_app(assistant, Library(settings), settings), settings)
     options = launch_options(settings)
     options.pop("theme", None)
     app.launch(prevent_thread_lock=True, quiet=True, **options)

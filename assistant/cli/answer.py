@@ -13,25 +13,6 @@ LlmOpt = Annotated[Optional[str], typer.Option("--llm", help="extractive (defaul
 KOpt = Annotated[Optional[int], typer.Option("-k", min=1, max=50, help="Passages given to the answerer.")]
 
 
-def answer_json(answer) -> dict:
-    """The ``assistant ask --json`` object (see the CLI contract in DESIGN.md)."""
-    return {
-        "question": answer.question, "query": answer.query, "answer": answer.text,
-        "abstained": answer.abstained, "language": answer.language, "llm": answer.llm,
-        "citations": [c.to_dict() for c in answer.citations],
-        "seconds": round(answer.timings.get("total", 0.0), 4),
-        "timings": {k: round(v, 4) for k, v in answer.timings.items()},
-        "confidence": None if answer.confidence is None else round(answer.confidence, 4),
-        "notes": answer.notes, "unsupported": answer.unsupported,
-        "passages": [
-            {"rank": p.rank, "chunk_id": p.chunk.id, "source": p.chunk.source, "title": p.chunk.title,
-             "location": p.chunk.location, "text": p.chunk.text, "start": p.chunk.start, "end": p.chunk.end,
-             "score": round(p.score, 6)}
-            for p in answer.passages
-        ],
-    }
-
-
 def _assistant(llm: str | None):
     from assistant.errors import LLMError
     from assistant.llms.registry import check_name
@@ -75,7 +56,7 @@ def ask(
         except LLMError as exc:
             raise UsageError(str(exc)) from None
     if as_json:
-        emit_json(answer_json(answer))
+        emit_json(answer.to_json())
     else:
         print_answer(answer)
 

@@ -61,7 +61,7 @@ def search(
         passages = retriever.search(query, k, mode)
     name = retriever.index.name
     if as_json:
-        emit_json({"query": query, "collection": name, "results": [passage_json(p) for p in passages]})
+        emit_json({"query": query, "collection": name, "results": [p.to_json(scores=True) for p in passages]})
         return
     table = Table(title=f"{query}  ({name})", show_lines=True)
     for column in ("#", "score", "source", "location", "text"):
@@ -69,15 +69,6 @@ def search(
     for p in passages:
         table.add_row(str(p.rank), f"{p.score:.3f}", p.chunk.source, p.chunk.location, p.chunk.text[:300])
     out.print(table)
-
-
-def passage_json(p) -> dict:
-    return {
-        "rank": p.rank, "chunk_id": p.chunk.id, "source": p.chunk.source, "title": p.chunk.title,
-        "location": p.chunk.location, "text": p.chunk.text, "start": p.chunk.start, "end": p.chunk.end,
-        "score": round(p.score, 6), "dense_score": p.dense_score, "bm25_score": p.bm25_score,
-        "rerank_score": p.rerank_score,
-    }
 
 
 def register(app: typer.Typer) -> None:

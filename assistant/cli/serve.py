@@ -84,8 +84,10 @@ def _watch(settings):
 
 
 def build(settings):
-    """Build the assistant, warm it up (index, embedder, one answer), and the app around it."""
+    """Build the services (the assistant, warmed up: index, embedder, one answer; the library)
+    and the app around them."""
     from assistant.index.snapshots import CollectionPaths
+    from assistant.library.service import Library
     from assistant.service import Assistant
     from assistant.ui.app import build_app, configure_queue
 
@@ -95,7 +97,7 @@ def build(settings):
         raise UsageError(f"collection {name!r} is not indexed yet: run `assistant index --collection {name}` first")
     err.print(f"loading collection {name!r} and warming up…", highlight=False)
     assistant.warm_up(name)
-    return configure_queue(build_app(assistant, settings), settings)
+    return configure_queue(build_app(assistant, Library(settings), settings), settings)
 
 
 def register(app: typer.Typer) -> None:

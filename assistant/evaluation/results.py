@@ -9,7 +9,7 @@ from typing import Any
 from assistant.evaluation.metrics import ranking_scores, token_f1
 from assistant.evaluation.relevance import RelevanceJudge
 from assistant.evaluation.sets import EvalItem
-from assistant.types import Answer, Chunk, Passage
+from assistant.types import Answer, Chunk, Citation, Passage
 
 VERDICTS = ("error", "invalid quote", "should abstain", "unsupported", "false abstention", "ok")
 
@@ -69,14 +69,13 @@ def severity(result: QuestionResult | dict) -> tuple:
 
 
 def passage_row(passage: Passage, relevant: bool) -> dict[str, Any]:
-    c = passage.chunk
-    return {"rank": passage.rank, "chunk_id": c.id, "source": c.source, "start": c.start, "end": c.end,
-            "score": round(float(passage.score), 6), "relevant": relevant, "text": c.text}
+    """A retrieved passage as JSON (:meth:`Passage.to_json`) with ``relevant``."""
+    return {**passage.to_json(), "relevant": relevant}
 
 
 def citation_row(citation, chunks: dict[str, Chunk], judge: RelevanceJudge, quotes: Sequence[str]) -> dict:
     """A citation as JSON, with ``relevant`` and ``quote_valid`` (quote verbatim in the cited chunk)."""
-    row = citation.to_dict() if hasattr(citation, "to_dict") else dict(citation)
+    row = citation.to_json() if isinstance(citation, Citation) else dict(citation)
     chunk = chunks.get(row["chunk_id"])
     text = chunk.text if chunk is not None else row.get("text", "")
     row["quote_valid"] = bool(row.get("quote")) and row["quote"] in text

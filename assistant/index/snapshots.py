@@ -23,6 +23,7 @@ import re
 import shutil
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -30,7 +31,6 @@ from typing import Any
 
 from assistant.config import Settings
 from assistant.errors import StoreError
-from assistant.index.lexical import LexicalIndex
 from assistant.types import Chunk
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
@@ -80,12 +80,15 @@ class Snapshot:
     def embedder(self) -> str:
         return self.manifest["embedder"]
 
-    def save(self) -> None:
+    def save(self, write_indexes: Callable[[Path], None] | None = None) -> None:
+        """Write the chunk records, then ``write_indexes(folder)`` (e.g. the BM25 index), then the
+        manifest last: a folder with a manifest is complete."""
         self.folder.mkdir(parents=True, exist_ok=True)
         with open(self.folder / "chunks.jsonl", "w", encoding="utf-8") as fh:
             for chunk in self.chunks:
                 fh.write(json.dumps(chunk.to_dict(), ensure_ascii=False) + "\n")
-        LexicalIndex.build([c.id for c in self.chunks], [c.text for c in self.chunks]).save(self.folder / "lexical")
+        if write_indexes is not None:
+            write_indexes(self.folder)
         atomic_write(self.folder / "manifest.json", json.dumps(self.manifest, indent=1, ensure_ascii=False))
 
     @classmethod

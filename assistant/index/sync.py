@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import socket
 import time
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -15,26 +12,17 @@ from typing import Any
 from assistant.config import Settings
 from assistant.errors import IngestError, StoreError
 from assistant.index.catalog import record_folder
-from assistant.index.chroma import chroma_add, chroma_client, chroma_collection, chroma_name
+from assistant.index.chroma import chroma_client, chroma_collection, chroma_name
 from assistant.index.chunking import CHUNKER_VERSION, chunk_document
 from assistant.index.embeddings import load_embedder
-from assistant.index.snapshots import CollectionPaths, Snapshot, atomic_write, file_sha256, now_iso
-from assistant.index.vector_cache import VectorCache, embed_passages_cached
+from assistant.index.locking import collection_lock
+from assistant.index.progress import SyncProgress
+from assistant.index.publish import publish
+from assistant.index.snapshots import CollectionPaths, Snapshot, file_sha256, now_iso
 from assistant.ingest.formats import SKIPPED_NAMES, SUPPORTED_SUFFIXES
 from assistant.ingest.loaders import load_document
 from assistant.text.glossary import COLLECTION_GLOSSARY, parse_extra_terms
-from assistant.text.tokens import load_stem_cache, save_stem_cache
 from assistant.types import Chunk
-
-
-class SyncProgress:
-    """Receives progress from a sync; the CLI and web app subclass it. Does nothing itself."""
-
-    def start(self, phase: str, total: int) -> None: ...
-
-    def advance(self, n: int = 1) -> None: ...
-
-    def message(self, text: str) -> None: ...
 
 
 @dataclass
@@ -85,37 +73,6 @@ def scan_folder(folder: Path) -> tuple[dict[str, Path], list[str]]:
             continue
         found[rel] = path
     return found, ignored
-
-
-@contextmanager
-def collection_lock(paths: CollectionPaths, timeout: float, progress: SyncProgress):
-    """One writer per collection. A second one waits (saying who holds it) up to ``timeout``."""
-    from filelock import FileLock, Timeout
-
-    paths.root.mkdir(parents=True, exist_ok=True)
-    lock = FileLock(str(paths.lock))
-    try:
-        lock.acquire(timeout=0)
-    except Timeout:
-        progress.message(f"waiting: {describe_lock_owner(paths)}")
-        try:
-            lock.acquire(timeout=timeout)
-        except Timeout as exc:
-            raise StoreError(f"collection {paths.name!r} is busy ({describe_lock_owner(paths)}): try again later") from exc
-    try:
-        atomic_write(paths.lock_owner, json.dumps({"pid": os.getpid(), "host": socket.gethostname(), "since": now_iso()}))
-        yield
-    finally:
-        paths.lock_owner.unlink(missing_ok=True)
-        lock.release()
-
-
-def describe_lock_owner(paths: CollectionPaths) -> str:
-    try:
-        owner = json.loads(paths.lock_owner.read_text())
-        return f"sync by pid {owner['pid']} on {owner['host']} since {owner['since']}"
-    except (OSError, ValueError, KeyError):
-        return "another sync holds the lock"
 
 
 def resolve_folder(settings: Settings, paths: CollectionPaths, folder: Path | None) -> Path:
@@ -258,19 +215,14 @@ def sync_locked(
     to_store = plan.fresh if same_store else plan.kept + plan.fresh
     client = chroma_client(settings)
     collection = chroma_collection(client, target)
-    report.embedded = _embed_and_store(settings, embedder, collection, to_store, progress)
-    snapshot = Snapshot(paths.new_snapshot_folder(), {
+    manifest = {
         "collection": paths.name, "folder": str(folder), "embedder": embedder.id, "dim": embedder.dim,
         "chroma_collection": target, "chunking": chunking, "synced_at": now_iso(), "files": plan.files,
         "glossary": terms_entry,
-    }, plan.kept + plan.fresh)
-    stems = settings.vector_cache_dir / "stems.json"
-    load_stem_cache(stems)
-    snapshot.save()
-    if terms:
-        atomic_write(snapshot.folder / COLLECTION_GLOSSARY, terms)
-    save_stem_cache(stems)
-    paths.publish(snapshot)
+    }
+    snapshot, report.embedded = publish(settings, paths, embedder, collection, plan.kept + plan.fresh, manifest,
+                                        store=to_store, files={COLLECTION_GLOSSARY: terms} if terms else None,
+                                        progress=progress)
     _clean_up(client, collection, old, snapshot, paths)
     report.chunks = len(snapshot.chunks)
     report.seconds = time.perf_counter() - started
@@ -296,21 +248,6 @@ def _read_glossary(folder: Path, old: Snapshot | None, report: SyncReport) -> tu
             return kept.read_text(encoding="utf-8"), old.manifest.get("glossary")
         return "", None
     return text, {"sha256": hashlib.sha256(text.encode("utf-8")).hexdigest(), "rows": rows}
-
-
-def _embed_and_store(settings, embedder, collection, chunks: list[Chunk], progress: SyncProgress) -> int:
-    if not chunks:
-        return 0
-    cache = VectorCache(settings.vector_cache_dir / "vectors.sqlite")
-    try:
-        progress.start("embedding", len(chunks))
-        vectors, embedded = embed_passages_cached(
-            embedder, [c.text for c in chunks], cache, settings.embed_batch_size, progress.advance
-        )
-    finally:
-        cache.close()
-    chroma_add(collection, chunks, vectors)
-    return embedded
 
 
 def _clean_up(client, collection, old: Snapshot | None, snapshot: Snapshot, paths: CollectionPaths) -> None:

@@ -15,7 +15,7 @@ from assistant.index.embeddings import load_embedder
 
 
 class RegistryEmbeddings(Embeddings):
-    """LangChain ``Embeddings`` backed by an embedder from :mod:`assistant.embeddings`."""
+    """LangChain ``Embeddings`` backed by an embedder from :mod:`assistant.index.embeddings`."""
 
     def __init__(self, name: str = "e5-small-q4") -> None:
         self.embedder = load_embedder(name)
@@ -28,7 +28,7 @@ class RegistryEmbeddings(Embeddings):
 
 
 class HybridRetriever(BaseRetriever):
-    """LangChain retriever over :class:`assistant.retrieve.Retriever` (hybrid search)."""
+    """LangChain retriever over :class:`assistant.retrieval.retriever.Retriever` (hybrid search)."""
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
     retriever: Any
@@ -37,8 +37,7 @@ class HybridRetriever(BaseRetriever):
     def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[LCDocument]:
         documents = []
         for passage in self.retriever.search(query, self.k):
-            chunk = passage.chunk
-            metadata = dict(chunk.metadata, chunk_id=chunk.id, source=chunk.source, start=chunk.start, end=chunk.end,
-                            score=passage.score, dense_score=passage.dense_score, bm25_score=passage.bm25_score)
-            documents.append(LCDocument(page_content=chunk.text, metadata=metadata))
+            fields = passage.to_json(scores=True)
+            text = fields.pop("text")
+            documents.append(LCDocument(page_content=text, metadata={**passage.chunk.metadata, **fields}))
         return documents

@@ -10,8 +10,9 @@ from assistant.config import Settings
 from assistant.errors import LibraryError
 from assistant.index.catalog import check_folder_free, list_collections
 from assistant.index.chroma import chroma_client, chroma_name
+from assistant.index.locking import collection_lock
+from assistant.index.progress import SyncProgress
 from assistant.index.snapshots import CollectionPaths, check_collection_name
-from assistant.index.sync import SyncProgress, collection_lock
 
 
 def library_folder(settings: Settings, name: str) -> Path:

@@ -23,8 +23,10 @@ from typing import Any
 
 from assistant.config import Settings
 from assistant.errors import LibraryError, UploadError
+from assistant.index.locking import collection_lock
+from assistant.index.progress import SyncProgress
 from assistant.index.snapshots import CollectionPaths, file_sha256
-from assistant.index.sync import SyncProgress, SyncReport, collection_lock, scan_folder, sync_locked
+from assistant.index.sync import SyncReport, scan_folder, sync_locked
 from assistant.ingest.uploads import check_upload, safe_name
 from assistant.library.collections import _target_folder, collection_folder
 

@@ -11,8 +11,10 @@ from pathlib import Path
 from watchdog.events import FileSystemEventHandler
 
 from assistant.config import Settings
+from assistant.index.locking import collection_lock
+from assistant.index.progress import SyncProgress
 from assistant.index.snapshots import CollectionPaths
-from assistant.index.sync import SyncProgress, SyncReport, collection_lock, sync_locked
+from assistant.index.sync import SyncReport, sync_locked
 from assistant.ingest.formats import SUPPORTED_SUFFIXES
 from assistant.library.collections import collection_folder, collections_overview
 

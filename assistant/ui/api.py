@@ -39,9 +39,7 @@ def run_stream(assistant, question: str, collection: str | None, llm: str | None
 
 def answer_json(answer: Answer, note: str | None = None) -> dict[str, Any]:
     """The ``assistant ask --json`` object, with a note when the question was shortened."""
-    from assistant.cli.answer import answer_json as cli_json
-
-    data = cli_json(answer)
+    data = answer.to_json()
     if note:
         data["notes"] = [note, *data["notes"]]
     return data

@@ -1,7 +1,7 @@
 """The Gradio web app: a Blocks app assembled from tab builders.
 
-The app receives a ready :class:`~assistant.service.Assistant` and its settings; it builds no
-services itself. Every tab is a function ``build(ctx: UIContext) -> None`` called inside its
+The app receives its services, a ready :class:`~assistant.service.Assistant` and a
+:class:`~assistant.library.service.Library`, and their settings; it builds no services itself. Every tab is a function ``build(ctx: UIContext) -> None`` called inside its
 ``gr.Tab``; add a tab by appending ``(title, builder)`` to :data:`TABS`.
 
 Named API endpoints (for ``gradio_client``): ``/ask`` and ``/chat`` (see
@@ -19,6 +19,8 @@ import gradio as gr
 
 from assistant.config import Settings
 from assistant.index.catalog import list_collections
+from assistant.library.service import Library
+from assistant.service import Assistant
 from assistant.ui import chat, evaluate, library
 from assistant.ui.api import register_api
 from assistant.ui.context import UIContext, collection_names
@@ -44,7 +46,7 @@ def index_info_markdown(settings: Settings, collection: str | None) -> str:
     if row is None:
         return f"Collection **{collection}** is not indexed yet: run `assistant index`."
     return "\n".join([
-        f"| | |\n|---|---|",
+        "| | |\n|---|---|",
         f"| Collection | **{row['name']}** |",
         f"| Folder | `{row['folder']}` |",
         f"| Size | {row['documents']} readings, {row['chunks']} passages |",
@@ -55,7 +57,7 @@ def index_info_markdown(settings: Settings, collection: str | None) -> str:
     ])
 
 
-def build_controls(assistant, settings: Settings) -> UIContext:
+def build_controls(assistant: Assistant, library: Library, settings: Settings) -> UIContext:
     """The shared controls above the tabs, and the settings accordion."""
     names = collection_names(settings)
     default = settings.collection if settings.collection in names else (names[0] if names else None)
@@ -69,7 +71,7 @@ def build_controls(assistant, settings: Settings) -> UIContext:
         info = gr.Markdown(index_info_markdown(settings, default), elem_id="index-info")
     collection.change(lambda name: index_info_markdown(settings, name), collection, info,
                       api_visibility="private", queue=False)
-    return UIContext(assistant, settings, collection, llm, k, info)
+    return UIContext(assistant, library, settings, collection, llm, k, info)
 
 
 TABS: list[tuple[str, TabBuilder]] = [
@@ -79,13 +81,16 @@ TABS: list[tuple[str, TabBuilder]] = [
 ]
 
 
-def build_app(assistant, settings: Settings, tabs: list[tuple[str, TabBuilder]] | None = None) -> gr.Blocks:
+def build_app(assistant: Assistant, library: Library, settings: Settings,
+              tabs: list[tuple[str, TabBuilder]] | None = None) -> gr.Blocks:
     """The web app: shared controls, one ``gr.Tab`` per builder, and the named API endpoints.
 
     Parameters
     ----------
     assistant : Assistant
         The service answering questions (already configured; warm it up before serving).
+    library : Library
+        The service adding, removing and re-syncing documents (the Library tab).
     settings : Settings
         The settings the assistant was built with.
     tabs : list of (title, builder), optional
@@ -94,7 +99,7 @@ def build_app(assistant, settings: Settings, tabs: list[tuple[str, TabBuilder]] 
     with gr.Blocks(title="Reading assistant", fill_width=False) as app:
         gr.Markdown("## Reading assistant\nAsk about the readings; every claim links to the passage it comes from. "
                     "Tanyakan tentang bacaan; setiap klaim menunjuk ke bagian bacaan sumbernya.")
-        ctx = build_controls(assistant, settings)
+        ctx = build_controls(assistant, library, settings)
         for title, builder in tabs if tabs is not None else TABS:
             with gr.Tab(title, id=title.lower()):
                 builder(ctx)

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import gradio as gr
 
 from assistant.config import Settings
 from assistant.index.catalog import list_collections
+from assistant.library.service import Library
+from assistant.service import Assistant
 
 ANSWER_QUEUE = "answer"  # one concurrency group for every event that answers
 
@@ -21,7 +22,8 @@ class UIContext:
     (the Library tab after an upload) returns :meth:`collection_update` to it.
     """
 
-    assistant: Any
+    assistant: Assistant
+    library: Library
     settings: Settings
     collection: gr.Dropdown
     llm: gr.Dropdown

@@ -1,6 +1,6 @@
 """The Library tab: the documents of the selected collection, upload, delete and re-sync.
 
-Presentation only: every action calls :mod:`assistant.library` (or ``sync_collection``) and
+Presentation only: every action calls the app's :class:`~assistant.library.service.Library` and
 turns the report into a status message, a refreshed table and, after a new collection is made,
 an update of the shared collection selector.
 """
@@ -13,9 +13,8 @@ from pathlib import Path
 import gradio as gr
 
 from assistant.errors import StoreError
-from assistant.index.sync import SyncProgress, sync_collection
+from assistant.index.progress import SyncProgress
 from assistant.ingest.uploads import UPLOAD_KINDS
-from assistant.library.documents import add_documents, list_documents, remove_documents
 
 COLUMNS = ["title", "file", "author", "year", "language", "chunks", "indexed (UTC)", "status"]
 
@@ -39,19 +38,19 @@ class GradioSyncProgress(SyncProgress):
         self.progress((self.done, self.total or None), desc=text)
 
 
-def table_rows(settings, collection: str | None) -> list[list]:
+def table_rows(library, collection: str | None) -> list[list]:
     """Rows of the documents table for one collection (empty when it has none)."""
-    rows = list_documents(settings, collection or settings.collection)
+    rows = library.documents(collection)
     return [[r["title"], r["file"], r["author"], r["year"], r["language"], r["chunks"],
              str(r["indexed_at"]).replace("T", " ")[:16], r["status"]] for r in rows]
 
 
-def _table(settings, collection: str | None) -> gr.Dataframe:
-    return gr.Dataframe(value=table_rows(settings, collection), headers=COLUMNS)
+def _table(library, collection: str | None) -> gr.Dataframe:
+    return gr.Dataframe(value=table_rows(library, collection), headers=COLUMNS)
 
 
-def _choices(settings, collection: str | None) -> gr.Dropdown:
-    files = [r["file"] for r in list_documents(settings, collection or settings.collection)]
+def _choices(library, collection: str | None) -> gr.Dropdown:
+    files = [r["file"] for r in library.documents(collection)]
     return gr.Dropdown(choices=files, value=None)
 
 
@@ -80,7 +79,7 @@ def build(ctx) -> None:
     gr.Markdown("Readings of the collection selected above. Upload .txt, .md, .pdf, .docx or .html "
                 f"(at most {settings.max_upload_mb:g} MB each); files are checked, stored in the "
                 "collection's folder and indexed. / Bacaan koleksi yang dipilih di atas.")
-    table = gr.Dataframe(value=lambda: table_rows(settings, settings.collection), headers=COLUMNS,
+    table = gr.Dataframe(value=lambda: table_rows(ctx.library, settings.collection), headers=COLUMNS,
                          interactive=False, wrap=True, elem_id="library-table", label="Documents",
                          column_widths=["24%", "22%", "13%", "6%", "9%", "7%", "12%", "7%"])
     with gr.Row():
@@ -99,10 +98,10 @@ def build(ctx) -> None:
 
 
 def _wire(ctx, table, files, new_name, doc, delete, resync, status) -> None:
-    settings, collection = ctx.settings, ctx.collection
+    library, collection = ctx.library, ctx.collection
 
     def refresh(name):
-        return _table(settings, name), _choices(settings, name)
+        return _table(library, name), _choices(library, name)
 
     def pick(evt: gr.SelectData, name):
         row = evt.row_value if evt is not None else None
@@ -113,33 +112,33 @@ def _wire(ctx, table, files, new_name, doc, delete, resync, status) -> None:
         if not paths:
             return gr.skip(), gr.skip(), _status(["Choose files to upload."]), gr.skip(), None
         try:
-            report = add_documents(settings, [Path(p) for p in paths], target, None,
-                                   [Path(p).name for p in paths], GradioSyncProgress(progress))
+            report = library.add([Path(p) for p in paths], target, [Path(p).name for p in paths],
+                                 GradioSyncProgress(progress))
         except StoreError as exc:
             return gr.skip(), gr.skip(), _status([html.escape(str(exc))], "error"), gr.skip(), None
-        return (_table(settings, target), _choices(settings, target), upload_status(report),
+        return (_table(library, target), _choices(library, target), upload_status(report),
                 ctx.collection_update(target), None)
 
     def remove(name, source, progress=gr.Progress()):
         if not source:
             return gr.skip(), gr.skip(), _status(["Pick a document to delete (click its row)."])
         try:
-            report = remove_documents(settings, [source], name, GradioSyncProgress(progress))
+            report = library.remove([source], name, GradioSyncProgress(progress))
         except StoreError as exc:
             return gr.skip(), gr.skip(), _status([html.escape(str(exc))], "error")
         lines = [f"Deleted <b>{html.escape(s)}</b>" for s in report.removed]
         lines += [html.escape(m["error"]) for m in report.missing]
-        return _table(settings, name), _choices(settings, name), _status(lines, "error" if report.missing else "ok")
+        return _table(library, name), _choices(library, name), _status(lines, "error" if report.missing else "ok")
 
     def sync(name, progress=gr.Progress()):
         try:
-            report = sync_collection(settings, name, progress=GradioSyncProgress(progress))
+            report = library.sync(name, GradioSyncProgress(progress))
         except StoreError as exc:
             return gr.skip(), gr.skip(), _status([html.escape(str(exc))], "error")
         counts = ", ".join(f"{len(getattr(report, k))} {k}" for k in ("added", "updated", "removed", "unchanged"))
         lines = [f"Synced: {counts}; {report.chunks} passages in {report.seconds:.1f} s"]
         lines += [f"Skipped {html.escape(f['path'])}: {html.escape(f['error'])}" for f in report.failed]
-        return _table(settings, name), _choices(settings, name), _status(lines, "error" if report.failed else "ok")
+        return _table(library, name), _choices(library, name), _status(lines, "error" if report.failed else "ok")
 
     collection.change(refresh, collection, [table, doc], api_visibility="private", queue=False)
     table.select(pick, collection, doc, api_visibility="private", queue=False)

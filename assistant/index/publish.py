@@ -1,0 +1,73 @@
+"""Publishing an index: embed chunks (through the vector cache) into Chroma, write a complete
+snapshot (chunk records, the BM25 index, manifest, extra files) and switch the collection to it.
+
+The one way an index is published: :func:`assistant.index.sync.sync_locked` publishes a reading
+folder with it, and ``benchmarks/retrieval.py`` a corpus of one passage per line.
+"""
+
+from __future__ import annotations
+
+from assistant.config import Settings
+from assistant.index.chroma import chroma_add
+from assistant.index.embeddings import Embedder
+from assistant.index.lexical import LexicalIndex
+from assistant.index.progress import SyncProgress
+from assistant.index.snapshots import CollectionPaths, Snapshot, atomic_write
+from assistant.index.vector_cache import VectorCache, embed_passages_cached
+from assistant.text.tokens import load_stem_cache, save_stem_cache
+from assistant.types import Chunk
+
+
+def embed_and_store(settings: Settings, embedder: Embedder, collection, chunks: list[Chunk],
+                    progress: SyncProgress | None = None) -> int:
+    """Embed ``chunks`` through the vector cache and upsert them into a Chroma collection;
+    returns how many were actually embedded (cache misses)."""
+    progress = progress or SyncProgress()
+    if not chunks:
+        return 0
+    cache = VectorCache(settings.vector_cache_dir / "vectors.sqlite")
+    try:
+        progress.start("embedding", len(chunks))
+        vectors, embedded = embed_passages_cached(
+            embedder, [c.text for c in chunks], cache, settings.embed_batch_size, progress.advance
+        )
+    finally:
+        cache.close()
+    chroma_add(collection, chunks, vectors)
+    return embedded
+
+
+def write_snapshot(settings: Settings, paths: CollectionPaths, manifest: dict, chunks: list[Chunk],
+                   files: dict[str, str] | None = None) -> Snapshot:
+    """A complete new snapshot of ``chunks`` (not yet published): chunk records, the BM25 index
+    over them, the manifest, and ``files`` (name -> text) beside them.
+
+    Stems computed for the BM25 index are kept in the cache folder for the next process.
+    """
+    snapshot = Snapshot(paths.new_snapshot_folder(), manifest, chunks)
+    stems = settings.vector_cache_dir / "stems.json"
+    load_stem_cache(stems)
+    lexical = LexicalIndex.build([c.id for c in chunks], [c.text for c in chunks])
+    snapshot.save(lambda folder: lexical.save(folder / "lexical"))
+    for name, text in (files or {}).items():
+        atomic_write(snapshot.folder / name, text)
+    save_stem_cache(stems)
+    return snapshot
+
+
+def publish(settings: Settings, paths: CollectionPaths, embedder: Embedder, collection, chunks: list[Chunk],
+            manifest: dict, *, store: list[Chunk] | None = None, files: dict[str, str] | None = None,
+            progress: SyncProgress | None = None) -> tuple[Snapshot, int]:
+    """Embed and store ``store`` (default: every chunk) in the Chroma ``collection``, write the
+    snapshot of ``chunks`` and make it the one that answers. The caller holds the collection's
+    lock (:func:`assistant.index.locking.collection_lock`).
+
+    Returns
+    -------
+    (snapshot, embedded)
+        The published snapshot and how many chunks were actually embedded.
+    """
+    embedded = embed_and_store(settings, embedder, collection, chunks if store is None else store, progress)
+    snapshot = write_snapshot(settings, paths, manifest, chunks, files)
+    paths.publish(snapshot)
+    return snapshot, embedded
