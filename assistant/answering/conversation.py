@@ -11,26 +11,29 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from assistant.text.tokens import tokenize
+from assistant.text.tokens import plain_words, tokenize
 
 ANAPHORA = frozenset(
     "itu ini tersebut mereka dia ia beliau begitu demikian sana situ "
     "it its they them their this that these those he she him her there why how".split()
 )
 # Indonesian enclitic -nya ("komponennya") refers back to something named before.
-_NYA = re.compile(r"\b\w{3,}nya\b", re.I)
-_WORDS = re.compile(r"[^\W_]+", re.UNICODE)
 Rewriter = Callable[[str, list[tuple[str, str]]], str]
+
+
+def _refers_back(word: str) -> bool:
+    """An Indonesian word with the enclitic -nya ("komponennya"): it refers back to something."""
+    return len(word) >= 6 and word.endswith("nya")
 
 
 def is_follow_up(question: str, max_content_words: int = 3) -> bool:
     """True for a short question (few content words) or one that points back (pronouns, -nya)."""
-    words = [w.lower() for w in _WORDS.findall(question)]
+    words = [w.lower() for w in plain_words(question)]
     if not words:
         return False
     if len(tokenize(question)) <= max_content_words and len(words) <= 6:
         return True
-    return any(w in ANAPHORA for w in words) or bool(_NYA.search(question))
+    return any(w in ANAPHORA or _refers_back(w) for w in words)
 
 
 def combine(question: str, previous: str) -> str:

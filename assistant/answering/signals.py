@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -12,7 +11,7 @@ from assistant.answering.scoring import Sentence, passage_language
 from assistant.answering.terms import Alternatives, TermWeights, coverage, covered, term_alternatives
 from assistant.text.language import detect_language
 from assistant.text.query import AMOUNT, DATE, DATE_QUESTION, NUMBER, NUMBER_QUESTION
-from assistant.text.tokens import FRAME_WORDS, FUNCTION_WORDS, content_tokens, stem
+from assistant.text.tokens import FRAME_WORDS, FUNCTION_WORDS, WORD, content_tokens, stem
 from assistant.types import Passage
 
 
@@ -39,13 +38,27 @@ class Signals:
 SIGNAL_NAMES = ["top_dense", "dense_margin", "best_sentence", "sentence_coverage", "passage_coverage",
                 "missing_numbers", "type_unanswered", "unknown_names", "unknown_terms", "missing_key",
                 "cross_language"]
-_NAME = re.compile(r"\b[A-Z][\w]*(?:-[\w]+)*")
 
+_APOSTROPHES = str.maketrans({"\u2019": "'"})
+
+
+
+def _capitalised(question: str) -> list[str]:
+    """Words from a capital letter on: "Indonesia's" gives "Indonesia", "al-Ikhshīd" "Ikhshīd",
+    "COVID-19" itself."""
+    found = []
+    for word in WORD.findall(question):
+        for piece in word.translate(_APOSTROPHES).split("'"):
+            parts = piece.split("-")
+            first = next((i for i, part in enumerate(parts) if "A" <= part[0] <= "Z"), None)
+            if first is not None:
+                found.append("-".join(parts[first:]))
+    return found
 
 def question_names(question: str) -> set[str]:
     """Stemmed capitalised words of a question (names, acronyms), framing words excluded."""
     names = set()
-    for word in _NAME.findall(question):
+    for word in _capitalised(question):
         lower = word.lower()
         if lower in FRAME_WORDS or lower in FUNCTION_WORDS or len(lower) < 2:
             continue

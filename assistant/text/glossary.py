@@ -24,11 +24,10 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 
-from assistant.text.tokens import stem, stop_words
+from assistant.text.tokens import WORD, stem, stop_words
 
 GLOSSARY_FILE = "glossary-id-en.tsv"
 LANGUAGES = ("id", "en")
-_WORD = re.compile(r"[^\W_]+(?:['\u2019][^\W_]+)*(?:-[^\W_]+)*", re.UNICODE)
 
 
 def other_language(language: str) -> str:
@@ -41,7 +40,7 @@ def other_language(language: str) -> str:
 def words(text: str) -> list[str]:
     """Lowercase words of ``text``: hyphenated words split, reduplications collapsed, "'s" dropped."""
     out: list[str] = []
-    for token in _WORD.findall(unicodedata.normalize("NFKC", text).lower()):
+    for token in WORD.findall(unicodedata.normalize("NFKC", text).lower()):
         token = re.split(r"['\u2019]", token, maxsplit=1)[0] if ("'" in token or "\u2019" in token) else token
         parts = [p for p in token.split("-") if p]
         if len(parts) > 1 and len(set(parts)) == 1:  # negara-negara, langkah-langkah

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import re
 from functools import lru_cache
+
+from assistant.text.tokens import plain_words
 
 SUPPORTED = ("id", "en")
 
@@ -32,7 +33,7 @@ def detect_language(text: str, default: str = "id") -> str:
     one language's appear (or one side has two more); lingua (restricted to Indonesian and
     English) decides the rest.
     """
-    words = re.findall(r"[a-zA-Z]+", text.lower())
+    words = plain_words(text.lower())
     if not words:
         return default
     id_hits = sum(w in _ID_HINTS for w in words)

@@ -10,7 +10,15 @@ import unicodedata
 from functools import lru_cache
 from pathlib import Path
 
-_WORD = re.compile(r"[^\W_]+(?:-[^\W_]+)*", re.UNICODE)
+# The one word pattern: letters and digits, with inner apostrophes ("Indonesia's") and hyphens
+# ("multi-pemangku", "negara-negara") kept inside the word. :func:`plain_words` splits at them.
+WORD = re.compile(r"[^\W_]+(?:['\u2019][^\W_]+)*(?:-[^\W_]+)*", re.UNICODE)
+_JOINERS = str.maketrans({"\u2019": "'", "-": "'"})
+
+
+def plain_words(text: str) -> list[str]:
+    """The words of ``text`` split at inner apostrophes and hyphens: runs of letters and digits."""
+    return [part for word in WORD.findall(text) for part in word.translate(_JOINERS).split("'")]
 
 
 @lru_cache(maxsize=1)
@@ -63,10 +71,9 @@ def tokenize(text: str) -> list[str]:
     text = unicodedata.normalize("NFKC", text).lower()
     stops = stop_words()
     tokens = []
-    for word in _WORD.findall(text):
-        for part in word.split("-") if "-" in word else (word,):
-            if part and part not in stops:
-                tokens.append(stem(part))
+    for word in plain_words(text):
+        if word not in stops:
+            tokens.append(stem(word))
     return tokens
 
 
@@ -83,10 +90,9 @@ FUNCTION_WORDS = frozenset(
     "the a an of to in on at by for with from and or is are was were be been being as that this these "
     "those it its do does did has have had can could should would will not no into about".split()
 )
-_TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
 
 
 def content_tokens(text: str) -> set[str]:
     """Stemmed content words of ``text``: no function words and no question-framing words."""
-    words = (w.lower() for w in _TOKEN.findall(text))
+    words = (w.lower() for w in plain_words(text))
     return {stem(w) for w in words if w not in FUNCTION_WORDS and w not in FRAME_WORDS and len(w) > 1}
