@@ -113,6 +113,9 @@ class Citation:
     start: int
     end: int
     supported: bool = True
+    # The reader's short answer inside ``quote``: offsets in ``text`` (the chunk's), or None.
+    answer_start: int | None = None
+    answer_end: int | None = None
 
     def to_json(self) -> dict[str, Any]:
         """The citation as in ``ask --json`` ``citations``."""
@@ -135,6 +138,8 @@ class Answer:
     question: str = ""
     query: str = ""
     confidence: float | None = None
+    short_answer: str | None = None  # the reader's span, verbatim from the first citation's passage
+    partial: bool = False  # the source text only raises the topic; a related reading continues it
 
     def to_json(self) -> dict[str, Any]:
         """The ``assistant ask --json`` object (the CLI contract in DESIGN.md, plus the README's
@@ -142,6 +147,7 @@ class Answer:
         return {
             "question": self.question, "query": self.query, "answer": self.text,
             "abstained": self.abstained, "language": self.language, "llm": self.llm,
+            "short_answer": self.short_answer, "partial": self.partial,
             "citations": [c.to_json() for c in self.citations],
             "seconds": round(self.timings.get("total", 0.0), 4),
             "timings": {k: round(v, 4) for k, v in self.timings.items()},

@@ -3,9 +3,13 @@ order under a lead-in in the question's language."""
 
 from __future__ import annotations
 
+import numpy as np
+
 from assistant.answering.abstention import abstention
 from assistant.answering.citations import make_citation
+from assistant.answering.reading import Reading, SpanEvidence
 from assistant.answering.scoring import Sentence, passage_language, select_sentences
+from assistant.text.sentences import chunk_sentences
 from assistant.types import Answer, Citation, Passage
 
 LEAD_IN = {
@@ -38,30 +42,100 @@ def _merge_adjacent(sentences: list[Sentence]) -> list[tuple[Passage, int, int]]
     return quotes
 
 
-def compose_extractive(sentences: list[Sentence], language: str) -> tuple[str, list[Citation]]:
+SHORT_LEAD = {"id": "Jawaban singkat:", "en": "Short answer:"}
+SHORT_SHARE = 0.6  # a span shorter than this share of its sentence is led with as the short answer
+
+
+def span_sentence(span: SpanEvidence, sentences: list[Sentence]) -> Sentence:
+    """The scored sentence that holds the reader's span; else the passage's sentence around it
+    (headings and questions included); else the span itself. Widened when the span runs past it."""
+    text = span.passage.chunk.text
+    around = next(((s.start, s.end, s) for s in sentences if s.passage is span.passage and s.start <= span.start < s.end),
+                  None)
+    if around is None:
+        bounds = next(((a, b) for a, b in chunk_sentences(text, min_chars=1, headings=True) if a <= span.start < b),
+                      (span.start, span.end))
+        return Sentence(span.passage, bounds[0], max(bounds[1], span.end))
+    start, end, sentence = around
+    return sentence if span.end <= end else Sentence(span.passage, start, span.end, vector=sentence.vector,
+                                                     similarity=sentence.similarity, coverage=sentence.coverage)
+
+
+def with_span(span: SpanEvidence | None, candidates: list[Sentence], limit: int, redundancy: float = 0.93,
+              ) -> list[Sentence]:
+    """The sentences to quote: the one holding the reader's span first (when there is a span), then
+    the best others as :func:`select_sentences` picks them, without near-repeats of it."""
+    if span is None:
+        return select_sentences(candidates, limit)
+    first = span_sentence(span, candidates)
+    others = select_sentences([s for s in candidates if s is not first and not _overlaps(s, first)], limit)
+    if first.vector is not None:
+        others = [s for s in others if s.vector is None or float(np.dot(s.vector, first.vector)) < redundancy]
+    return [first, *others][:limit]
+
+
+def _overlaps(a: Sentence, b: Sentence) -> bool:
+    return a.passage.chunk.source == b.passage.chunk.source and a.position[1] < b.position[1] + (b.end - b.start) \
+        and b.position[1] < a.position[1] + (a.end - a.start)
+
+
+def compose_extractive(sentences: list[Sentence], language: str, span: SpanEvidence | None = None,
+                       ) -> tuple[str, list[Citation]]:
     """Answer text (lead-in plus verbatim quotes with ``[n]``) and its citations.
 
     Quotes in another language than the question's are kept verbatim inside quotation marks;
-    when every quote is in that other language, the lead-in says so.
+    when every quote is in that other language, the lead-in says so. With the reader's ``span``,
+    the citation whose quote holds it gets its offsets, and a span much shorter than its sentence
+    leads the answer as the short answer.
     """
     quotes = _merge_adjacent(reading_order(sentences))
     langs = [passage_language(p) for p, _, _ in quotes]
     foreign = {lang for lang in langs if lang != language}
     quote_lang = foreign.pop() if foreign and len(set(langs)) == 1 else language
-    parts, citations = [LEAD_IN[(language, quote_lang)]], []
+    parts, citations, lead = [LEAD_IN[(language, quote_lang)]], [], ""
     for n, ((passage, start, end), lang) in enumerate(zip(quotes, langs), 1):
-        citations.append(make_citation(n, passage, start, end))
+        citation = make_citation(n, passage, start, end)
         quote = passage.chunk.text[start:end]
+        if span is not None and passage is span.passage and start <= span.start and span.end <= end:
+            citation.answer_start, citation.answer_end = span.start, span.end
+            if not lead and len(span.text) < SHORT_SHARE * len(quote):
+                short = f"\u201c{span.text}\u201d" if lang != language else span.text
+                lead = f"{SHORT_LEAD[language]} {short} [{n}]."
+        citations.append(citation)
         parts.append(f"\u201c{quote}\u201d [{n}]" if lang != language else f"{quote} [{n}]")
-    return " ".join(parts), citations
+    return " ".join([lead, *parts] if lead else parts), citations
+
+
+def quoted_before(sentence: Sentence, earlier: list[str]) -> bool:
+    """True when an earlier answer of the conversation quoted ``sentence``."""
+    own = _squash(sentence.text)
+    return any(own in _squash(text) for text in earlier if text)
+
+
+def not_quoted_before(sentences: list[Sentence], earlier: list[str]) -> list[Sentence]:
+    """The sentences that no earlier answer of the conversation quoted (all of them when every one was)."""
+    fresh = [s for s in sentences if not quoted_before(s, earlier)]
+    return fresh or sentences
+
+
+def _squash(text: str) -> str:
+    return " ".join(text.split()).casefold()
 
 
 def extractive_answer(question: str, language: str, passages: list[Passage], sentences: list[Sentence],
-                      limit: int = 3) -> Answer:
-    """The extractive answer from already scored sentences (abstains when there are none)."""
-    picked = select_sentences(sentences, limit)
+                      limit: int = 3, reading: Reading | None = None, earlier: list[str] | None = None) -> Answer:
+    """The extractive answer from already scored sentences (abstains when there are none).
+
+    ``reading`` is the reader's spans over the passages; ``earlier`` the texts of the conversation's
+    earlier answers, whose quotes are not repeated unless nothing else answers.
+    """
+    candidates = not_quoted_before(sentences, earlier or [])
+    span = reading.best if reading else None
+    if reading is not None and span is not None and earlier and candidates is not sentences:
+        span = reading.without(lambda s: quoted_before(span_sentence(s, sentences), earlier)).best
+    picked = with_span(span, candidates, limit)
     if not picked:
         return abstention(question, language, passages)
-    text, citations = compose_extractive(picked, language)
+    text, citations = compose_extractive(picked, language, span)
     return Answer(text=text, citations=citations, language=language, llm="extractive", passages=passages,
-                  question=question)
+                  question=question, short_answer=span.text if span is not None else None)
