@@ -173,6 +173,12 @@ def test_retriever_is_cached_per_collection(assistant):
     ("Apa saja komponennya?", True), ("why?", True), ("Mengapa?", True), ("What about its goal?", True),
     ("Apa tujuan akhir pengembangan kapasitas siber menurut esai sumber?", False),
     ("Which regulation established Indonesia's national cyber and crypto agency?", False),
+    # short but self-contained: a new topic, not a follow-up of the question before
+    ("Apa itu Konvensi Budapest?", False), ("What is the OEWG?", False),
+    ("Why is cyberspace cooperation described as fragmented?", False),
+    # pointing back or continuing, though they name a word of their own
+    ("Dan yang ketiga?", True), ("Who proposed it?", True), ("Tahun berapa?", True),
+    ("Bagaimana dengan Indonesia?", True),
 ])
 def test_is_follow_up(question, expected):
     from assistant.answering.conversation import is_follow_up
@@ -186,6 +192,7 @@ def test_resolve_query_chains_and_uses_a_rewriter_when_given():
     history = [("Apa itu diplomasi siber?", "..."), ("Apa saja komponennya?", "...")]
     assert resolve_query("Mengapa?", history) == "Apa itu diplomasi siber? Mengapa?"
     assert resolve_query("Apa itu BSSN dan kapan dibentuk?", []) == "Apa itu BSSN dan kapan dibentuk?"
+    assert resolve_query("Apa itu Konvensi Budapest?", history[:1]) == "Apa itu Konvensi Budapest?"
     rewritten = resolve_query("why?", history, lambda q, h: "Why is cyber diplomacy needed?\nextra")
     assert rewritten == "Why is cyber diplomacy needed?"
 

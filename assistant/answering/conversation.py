@@ -11,13 +11,23 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from assistant.text.tokens import plain_words, tokenize
+from assistant.text.tokens import FRAME_WORDS, FUNCTION_WORDS, plain_words, stop_words
 
 ANAPHORA = frozenset(
     "itu ini tersebut mereka dia ia beliau begitu demikian sana situ "
-    "it its they them their this that these those he she him her there why how".split()
+    "it its they them their this that these those he she him her there one ones".split()
 )
-# Indonesian enclitic -nya ("komponennya") refers back to something named before.
+# A follow-up that continues the previous question ("Dan yang ketiga?", "What about ASEAN?").
+CONTINUATION = re.compile(
+    r"^\s*(dan|lalu|terus|kemudian|selain|also|and|so|then|what about|how about|bagaimana dengan)\b", re.I)
+# "Apa itu X?" asks what X is: its "itu" does not point back.
+_WHAT_IS = re.compile(r"^\s*(apa(kah)?\s+(itu|yang dimaksud dengan)|siapa(kah)?\s+itu)\b", re.I)
+# Words that say what kind of answer is wanted, not what the question is about ("Tahun berapa?").
+ANSWER_TYPE_WORDS = frozenset(
+    "tahun year years tanggal date contoh example examples alasan reason reasons jumlah number many much "
+    "persen percent pertama kedua ketiga keempat terakhir first second third fourth last lagi lainnya lain "
+    "other others more else again exactly persis persisnya detail details".split()
+)
 Rewriter = Callable[[str, list[tuple[str, str]]], str]
 
 
@@ -26,14 +36,25 @@ def _refers_back(word: str) -> bool:
     return len(word) >= 6 and word.endswith("nya")
 
 
-def is_follow_up(question: str, max_content_words: int = 3) -> bool:
-    """True for a short question (few content words) or one that points back (pronouns, -nya)."""
-    words = [w.lower() for w in plain_words(question)]
+def topic_words(question: str) -> list[str]:
+    """The words of ``question`` that name what it is about (no stop, framing or answer-type words)."""
+    stops = stop_words()
+    return [w for w in (w.lower() for w in plain_words(question))
+            if w not in stops and w not in FRAME_WORDS and w not in FUNCTION_WORDS
+            and w not in ANSWER_TYPE_WORDS and w not in ANAPHORA and not _refers_back(w) and len(w) > 1]
+
+
+def is_follow_up(question: str) -> bool:
+    """True for a question that depends on the one before: it points back (pronouns, -nya),
+    continues it ("and the third?", "bagaimana dengan ...?") or names no topic of its own
+    ("Mengapa?", "Tahun berapa?"). A question that names its own topic ("Apa itu Konvensi
+    Budapest?") stands alone, however short."""
+    words = [w.lower() for w in plain_words(_WHAT_IS.sub(" ", question))]
     if not words:
         return False
-    if len(tokenize(question)) <= max_content_words and len(words) <= 6:
+    if CONTINUATION.search(question) or any(w in ANAPHORA or _refers_back(w) for w in words):
         return True
-    return any(w in ANAPHORA or _refers_back(w) for w in words)
+    return not topic_words(question)
 
 
 def combine(question: str, previous: str) -> str:
