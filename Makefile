@@ -6,11 +6,8 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 7860
 
-export HF_HUB_OFFLINE ?= 1
-export TRANSFORMERS_OFFLINE ?= 1
-export GRADIO_ANALYTICS_ENABLED ?= False
-export ANONYMIZED_TELEMETRY ?= False
-export OMP_WAIT_POLICY ?= PASSIVE
+# The offline environment (HF_HUB_OFFLINE, telemetry off, ...) is set by the programs themselves:
+# assistant.config.OFFLINE_ENVIRONMENT.
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 .PHONY: run test install install-test index serve bench eval-gate clean

@@ -105,20 +105,25 @@ def load_settings(**overrides) -> Settings:
     return Settings(**clean)
 
 
-def offline_environment() -> None:
-    """Set the environment variables that keep libraries from calling home (and OpenMP calm).
+# The environment that keeps libraries from calling home (and OpenMP calm): the one list, used by
+# the CLI and app entry points, the tests and the benchmarks.
+OFFLINE_ENVIRONMENT = {
+    "HF_HUB_OFFLINE": "1",
+    "TRANSFORMERS_OFFLINE": "1",
+    "GRADIO_ANALYTICS_ENABLED": "False",
+    "ANONYMIZED_TELEMETRY": "False",
+    "TOKENIZERS_PARALLELISM": "false",
+    # OpenMP threads of the embedding engine sleep instead of spinning while they wait:
+    # on a busy 2-core laptop spinning made a one-question embedding take ~1.7 s instead of
+    # ~30 ms (docs/benchmarks.md). Must be set before the engine loads.
+    "OMP_WAIT_POLICY": "PASSIVE",
+}
 
-    Called by the CLI and app entry points (never at import time). Existing values win.
+
+def offline_environment() -> None:
+    """Set :data:`OFFLINE_ENVIRONMENT` (existing values win).
+
+    Called by the CLI and app entry points (never at import time).
     """
-    for key, value in {
-        "HF_HUB_OFFLINE": "1",
-        "TRANSFORMERS_OFFLINE": "1",
-        "GRADIO_ANALYTICS_ENABLED": "False",
-        "ANONYMIZED_TELEMETRY": "False",
-        "TOKENIZERS_PARALLELISM": "false",
-        # OpenMP threads of the embedding engine sleep instead of spinning while they wait:
-        # on a busy 2-core laptop spinning made a one-question embedding take ~1.7 s instead of
-        # ~30 ms (docs/benchmarks.md). Must be set before the engine loads.
-        "OMP_WAIT_POLICY": "PASSIVE",
-    }.items():
+    for key, value in OFFLINE_ENVIRONMENT.items():
         os.environ.setdefault(key, value)

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
 import sys
 import tempfile
@@ -146,9 +145,9 @@ def main() -> None:
     parser.add_argument("--skip-tydi", action="store_true")
     parser.add_argument("--from-signals", action="store_true", help="Reuse DATA_DIR/signals.json of an earlier run.")
     args = parser.parse_args()
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
-    from assistant.config import Settings
+    from assistant.config import Settings, offline_environment
+
+    offline_environment()
     from assistant.index.sync import sync_collection
     from assistant.service import Assistant
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import re
 import statistics
 import sys
@@ -69,9 +68,9 @@ def main() -> None:
     parser.add_argument("--overlaps", nargs="+", type=int, default=[0, 150])
     parser.add_argument("--cache-dir", type=Path, default=ROOT / ".assistant" / "cache")
     args = parser.parse_args()
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
-    from assistant.config import Settings
+    from assistant.config import Settings, offline_environment
+
+    offline_environment()
 
     questions = load_questions(args.sets)
     print(f"{len(questions)} answerable questions from {', '.join(p.name for p in args.sets)}")

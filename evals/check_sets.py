@@ -6,19 +6,22 @@ Usage::
     python evals/check_sets.py evals/source.jsonl   # selected sets
     python evals/check_sets.py --knowledge DIR SET.jsonl ...
 
-Every document is loaded with :func:`assistant.ingest.load_document`, so the quotes are checked
-against the same cleaned text the indexer chunks (stray ``Â``, non-breaking spaces and other
-mojibake removed), not against the raw files. A quote matches after whitespace normalisation and
-case-folding, as DESIGN.md specifies for relevance.
+Every document is loaded with :func:`assistant.ingest.loaders.load_document`, so the quotes are
+checked against the same cleaned text the indexer chunks (stray ``Â``, non-breaking spaces and other
+mojibake removed), not against the raw files. Each line is read and checked against the format by
+the loader ``assistant eval`` uses (:func:`assistant.evaluation.sets.parse_entry`), and a quote
+matches after the normalisation the evaluation's relevance uses
+(:func:`assistant.evaluation.relevance.normalize`: NFKC, case-folding, whitespace collapsed).
 
 Checks (errors make the exit code 1):
 
-* every line is a JSON object; ids are unique across all the sets checked;
-* ``lang`` is ``id`` or ``en``; ``question`` is a non-empty string; ``answerable`` is a bool;
-* answerable items have a non-empty list ``gold_quotes`` of strings, each a verbatim
-  substring of some cleaned document; unanswerable items have no quotes;
-* optional fields have the right type: ``reference_answer`` (str), ``sources`` (list of file
-  names in the collection), ``paragraph`` (1-based paragraph number of the cleaned source);
+* every line passes the loader: a JSON object with an ``id``, ``lang`` ``id`` or ``en``, a
+  non-empty ``question``, a bool ``answerable``, ``gold_quotes`` for answerable items only and a
+  string ``reference_answer`` when given; ids are unique across all the sets checked;
+* each gold quote is a verbatim substring of some cleaned document;
+* optional fields have the right type: ``sources`` (list of file names in the collection),
+  ``paragraph`` (1-based paragraph number of the cleaned source), ``resolved_question`` and
+  ``note`` (str);
 * when ``sources`` is given, each quote occurs in one of the listed files and each listed file
   holds at least one quote; when ``paragraph`` is given, each quote lies in that paragraph;
 * every paragraph of the source essay has at least one question in ``source.jsonl``;
@@ -36,19 +39,19 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from assistant.errors import SetError
+from assistant.evaluation.relevance import normalize as norm
+from assistant.evaluation.sets import parse_entry, set_lines
+from assistant.index.sync import scan_folder
+from assistant.ingest.loaders import load_document
+
 ROOT = Path(__file__).resolve().parent.parent
 SOURCE_NAME = "diplomasi-siber-dan-liberalisme.md"
-LANGS = {"id", "en"}
 TOP_FIELDS = {"id", "question", "lang", "answerable", "gold_quotes", "reference_answer", "sources",
               "paragraph", "note"}
 CONV_FIELDS = {"id", "lang", "turns", "note", "sources"}
 TURN_FIELDS = {"question", "answerable", "gold_quotes", "reference_answer", "resolved_question",
                "sources", "note"}
-
-
-def norm(text: str) -> str:
-    """Collapse whitespace and case-fold, the normalisation DESIGN.md uses for relevance."""
-    return " ".join(text.split()).casefold()
 
 
 @dataclass
@@ -62,9 +65,6 @@ class Report:
 
 def load_collection(folder: Path) -> dict[str, str]:
     """Cleaned, normalised text of every file the indexer would read, by relative path."""
-    from assistant.index.sync import scan_folder
-    from assistant.ingest.loaders import load_document
-
     found, _ignored = scan_folder(folder)
     return {rel: load_document(path, source=rel).text for rel, path in found.items()}
 
@@ -77,15 +77,9 @@ def source_paragraphs(texts: dict[str, str]) -> list[str]:
 
 def check_quotes(where: str, item: dict, docs: dict[str, str], paras: list[str], rep: Report) -> None:
     """Check gold_quotes, sources and paragraph of one question or turn."""
-    answerable = item.get("answerable")
-    quotes = item.get("gold_quotes")
-    if not answerable:
-        if quotes:
-            rep.errors.append(f"{where}: unanswerable but has gold_quotes")
+    if not item.get("answerable"):
         return
-    if not isinstance(quotes, list) or not quotes or not all(isinstance(q, str) and q.strip() for q in quotes):
-        rep.errors.append(f"{where}: answerable needs a non-empty list of string gold_quotes")
-        return
+    quotes = item["gold_quotes"]  # the loader checked them: a non-empty list of strings
     sources = item.get("sources")
     if sources is not None:
         if not isinstance(sources, list) or not all(isinstance(s, str) for s in sources):
@@ -124,15 +118,12 @@ def check_quotes(where: str, item: dict, docs: dict[str, str], paras: list[str],
 
 def check_question(where: str, item: dict, allowed: set[str], docs: dict[str, str], paras: list[str],
                    rep: Report) -> None:
-    """Field and quote checks for one question (a top-level item or a conversation turn)."""
+    """Field and quote checks for one question (a top-level item or a conversation turn) the loader
+    has accepted."""
     extra = set(item) - allowed
     if extra:
         rep.warnings.append(f"{where}: unknown fields {sorted(extra)}")
-    if not isinstance(item.get("question"), str) or not item["question"].strip():
-        rep.errors.append(f"{where}: question must be a non-empty string")
-    if not isinstance(item.get("answerable"), bool):
-        rep.errors.append(f"{where}: answerable must be true or false")
-    for key in ("reference_answer", "resolved_question", "note"):
+    for key in ("resolved_question", "note"):
         if key in item and not isinstance(item[key], str):
             rep.errors.append(f"{where}: {key} must be a string")
     check_quotes(where, item, docs, paras, rep)
@@ -142,55 +133,48 @@ def check_set(path: Path, docs: dict[str, str], paras: list[str], seen: set[str]
     """Check every line of one JSONL set and count its questions by language and answerability."""
     counts: Counter = Counter()
     covered: set[int] = set()
-    for lineno, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip():
-            continue
-        where = f"{path.name}:{lineno}"
+    for place, line in set_lines(path):
+        where = f"{path.name}:{place.rsplit(':', 1)[1]}"
         try:
-            item = json.loads(line)
-        except json.JSONDecodeError as exc:
-            rep.errors.append(f"{where}: invalid JSON ({exc})")
+            parse_entry(line, where, path.stem)  # the format, as `assistant eval` reads it
+        except SetError as exc:
+            rep.errors.append(str(exc))
             continue
-        if not isinstance(item, dict):
-            rep.errors.append(f"{where}: not a JSON object")
-            continue
-        qid = item.get("id")
-        if not isinstance(qid, str) or not qid:
-            rep.errors.append(f"{where}: missing id")
-        elif qid in seen:
+        item = json.loads(line)
+        qid, lang = item["id"], item.get("lang")
+        if qid in seen:
             rep.errors.append(f"{where}: duplicate id {qid!r}")
-        else:
-            seen.add(qid)
-        where = f"{path.name}:{lineno} [{qid}]"
-        lang = item.get("lang")
-        if lang not in LANGS:
-            rep.errors.append(f"{where}: lang must be 'id' or 'en', got {lang!r}")
+        seen.add(qid)
+        where = f"{where} [{qid}]"
         if "turns" in item:
-            turns = item["turns"]
-            if set(item) - CONV_FIELDS:
-                rep.warnings.append(f"{where}: unknown fields {sorted(set(item) - CONV_FIELDS)}")
-            if not isinstance(turns, list) or len(turns) < 2:
-                rep.errors.append(f"{where}: a conversation needs at least two turns")
-                continue
-            for i, turn in enumerate(turns, 1):
-                if not isinstance(turn, dict):
-                    rep.errors.append(f"{where} turn {i}: not an object")
-                    continue
-                check_question(f"{where} turn {i}", turn, TURN_FIELDS, docs, paras, rep)
-                counts[(lang, "turn", "answerable" if turn.get("answerable") else "unanswerable")] += 1
-            counts[(lang, "conversation", "")] += 1
-        else:
-            check_question(where, item, TOP_FIELDS, docs, paras, rep)
-            if isinstance(item.get("paragraph"), int):
-                covered.add(item["paragraph"])
-            elif path.name == "source.jsonl" and item.get("answerable"):
-                rep.errors.append(f"{where}: answerable source questions need a paragraph number")
-            counts[(lang, "question", "answerable" if item.get("answerable") else "unanswerable")] += 1
+            check_conversation(where, item, docs, paras, rep, counts)
+            continue
+        check_question(where, item, TOP_FIELDS, docs, paras, rep)
+        if isinstance(item.get("paragraph"), int):
+            covered.add(item["paragraph"])
+        elif path.name == "source.jsonl" and item.get("answerable"):
+            rep.errors.append(f"{where}: answerable source questions need a paragraph number")
+        counts[(lang, "question", "answerable" if item.get("answerable") else "unanswerable")] += 1
     rep.counts[path.name] = counts
     if path.name == "source.jsonl":
         missing = sorted(set(range(1, len(paras) + 1)) - covered)
         if missing:
             rep.errors.append(f"{path.name}: source paragraphs without a question: {missing}")
+
+
+def check_conversation(where: str, item: dict, docs: dict[str, str], paras: list[str], rep: Report,
+                       counts: Counter) -> None:
+    """A conversation has at least two turns, each checked like a question."""
+    lang, turns = item.get("lang"), item["turns"]
+    if set(item) - CONV_FIELDS:
+        rep.warnings.append(f"{where}: unknown fields {sorted(set(item) - CONV_FIELDS)}")
+    if len(turns) < 2:
+        rep.errors.append(f"{where}: a conversation needs at least two turns")
+        return
+    for i, turn in enumerate(turns, 1):
+        check_question(f"{where} turn {i}", turn, TURN_FIELDS, docs, paras, rep)
+        counts[(lang, "turn", "answerable" if turn.get("answerable") else "unanswerable")] += 1
+    counts[(lang, "conversation", "")] += 1
 
 
 def print_summary(rep: Report, ndocs: int) -> None:
@@ -212,7 +196,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("sets", nargs="*", type=Path, help="JSONL sets (default: evals/*.jsonl)")
     parser.add_argument("--knowledge", type=Path, default=ROOT / "knowledge", help="collection folder")
     args = parser.parse_args(argv)
-    sys.path.insert(0, str(ROOT))
     texts = load_collection(args.knowledge)
     docs = {name: norm(text) for name, text in texts.items()}
     paras = source_paragraphs(texts)

@@ -17,14 +17,9 @@ KNOWLEDGE = ROOT / "knowledge"
 def pytest_configure(config):
     for key in [k for k in os.environ if k.startswith("ASSISTANT_")]:
         del os.environ[key]
-    os.environ.update(
-        HF_HUB_OFFLINE="1",
-        TRANSFORMERS_OFFLINE="1",
-        GRADIO_ANALYTICS_ENABLED="False",
-        ANONYMIZED_TELEMETRY="False",
-        TOKENIZERS_PARALLELISM="false",
-        OMP_WAIT_POLICY="PASSIVE",
-    )
+    from assistant.config import OFFLINE_ENVIRONMENT
+
+    os.environ.update(OFFLINE_ENVIRONMENT)
 
 
 @pytest.fixture(autouse=True)

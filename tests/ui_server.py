@@ -13,6 +13,8 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from assistant.config import OFFLINE_ENVIRONMENT
+
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--disable-background-networking",
@@ -32,9 +34,7 @@ def settings_env(settings, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("ASSISTANT_")}
     env.update(
         ASSISTANT_DATA_DIR=str(settings.data_dir), ASSISTANT_KNOWLEDGE_DIR=str(settings.knowledge_dir),
-        ASSISTANT_COLLECTION=settings.collection, PYTHONPATH=str(ROOT),
-        HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", GRADIO_ANALYTICS_ENABLED="False",
-        ANONYMIZED_TELEMETRY="False", TOKENIZERS_PARALLELISM="false",
+        ASSISTANT_COLLECTION=settings.collection, PYTHONPATH=str(ROOT), **OFFLINE_ENVIRONMENT,
     )
     if settings.cache_dir:
         env["ASSISTANT_CACHE_DIR"] = str(settings.cache_dir)

@@ -3,14 +3,22 @@
 from __future__ import annotations
 
 import sys
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
-from assistant.cli.common import CollectionOpt, JsonOpt, UsageError, emit_json, err, handle_errors, out, settings_from
-
-LlmOpt = Annotated[Optional[str], typer.Option("--llm", help="extractive (default), hf:<model>, ollama:<model>, openai:<model>.")]
-KOpt = Annotated[Optional[int], typer.Option("-k", min=1, max=50, help="Passages given to the answerer.")]
+from assistant.cli.common import (
+    CollectionOpt,
+    JsonOpt,
+    KOpt,
+    LlmOpt,
+    UsageError,
+    emit_json,
+    err,
+    handle_errors,
+    out,
+    settings_from,
+)
 
 
 def _assistant(llm: str | None):

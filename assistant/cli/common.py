@@ -22,6 +22,8 @@ out = Console()
 KnowledgeOpt = Annotated[Optional[Path], typer.Option("--knowledge", help="Folder of readings for the collection.")]
 CollectionOpt = Annotated[Optional[str], typer.Option("--collection", "-c", help="Collection name (default: settings).")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object instead of tables.")]
+LlmOpt = Annotated[Optional[str], typer.Option("--llm", help="extractive (default), hf:<model>, ollama:<model>, openai:<model>.")]
+KOpt = Annotated[Optional[int], typer.Option("-k", min=1, max=50, help="Passages given to the answerer.")]
 
 
 class UsageError(Exception):

@@ -13,7 +13,17 @@ from typing import Annotated, Optional
 import typer
 from rich.table import Table
 
-from assistant.cli.common import UsageError, emit_json, err, handle_errors, out, rich_progress, settings_from
+from assistant.cli.common import (
+    CollectionOpt,
+    LlmOpt,
+    UsageError,
+    emit_json,
+    err,
+    handle_errors,
+    out,
+    rich_progress,
+    settings_from,
+)
 
 
 def register(app: typer.Typer) -> None:
@@ -23,14 +33,12 @@ def register(app: typer.Typer) -> None:
 
 SetsArg = Annotated[list[Path], typer.Argument(help="Question sets (JSONL), e.g. evals/source.jsonl.")]
 OutOpt = Annotated[Optional[Path], typer.Option("--out", help="Output folder (default: evals/reports/<timestamp>/).")]
-LlmOpt = Annotated[Optional[str], typer.Option("--llm", help="Answerer: extractive or an LLM name.")]
-CollectionOpt = Annotated[Optional[str], typer.Option("--collection", "-c", help="Collection (default: settings).")]
 CompareOpt = Annotated[Optional[Path], typer.Option("--compare", help="results.json of an earlier run.")]
 MinOpt = Annotated[Optional[list[str]],
                    typer.Option("--min", help="METRIC=VALUE or GROUP:METRIC=VALUE; exit 1 below it.")]
-ThresholdsOpt = Annotated[Optional[Path], typer.Option("--thresholds", help="TOML file with a [min] table.")]
+ThresholdsOpt = Annotated[Optional[Path], typer.Option("--thresholds", help="TOML file with a \\[min] table.")]
 LimitOpt = Annotated[Optional[int], typer.Option("--limit", min=1, help="Only the first N entries of each set.")]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print results.json (plus files, thresholds) instead.")]
+ResultsJsonOpt = Annotated[bool, typer.Option("--json", help="Print results.json (plus files, thresholds) instead.")]
 
 
 def eval_command(
@@ -42,7 +50,7 @@ def eval_command(
     minimum: MinOpt = None,
     thresholds: ThresholdsOpt = None,
     limit: LimitOpt = None,
-    as_json: JsonOpt = False,
+    as_json: ResultsJsonOpt = False,
 ) -> None:
     """Run question sets: retrieval and answer metrics, overall, per set, language and answerability."""
     from assistant.evaluation import report

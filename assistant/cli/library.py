@@ -117,7 +117,8 @@ def collections_remove(
     as_json: JsonOpt = False,
 ) -> None:
     """Remove a collection's index; its files too only if they live under the data folder."""
-    from assistant.library.collections import collection_folder, is_managed, remove_collection
+    from assistant.index.catalog import collection_folder
+    from assistant.library.collections import is_managed, remove_collection
 
     with handle_errors():
         settings = settings_from()

@@ -13,8 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from assistant.errors import SetError
-
-LANGS = ("id", "en")
+from assistant.text.language import LANGUAGES
 
 
 @dataclass
@@ -51,7 +50,7 @@ def _item(raw: dict, where: str, set_name: str, lang: str | None = None, **extra
     if not isinstance(question, str) or not question.strip():
         raise SetError(f"{where}: 'question' must be a non-empty string")
     lang = raw.get("lang", lang)
-    if lang not in LANGS:
+    if lang not in LANGUAGES:
         raise SetError(f"{where}: 'lang' must be 'id' or 'en', got {lang!r}")
     answerable = raw.get("answerable")
     if not isinstance(answerable, bool):
@@ -85,6 +84,37 @@ def _case(raw: Any, where: str, set_name: str) -> list[EvalItem]:
             for i, t in enumerate(turns, 1)]
 
 
+def set_lines(path: Path) -> list[tuple[str, str]]:
+    """The non-blank lines of a set file, each with its place (``file:line``) for messages.
+
+    Raises
+    ------
+    SetError
+        When the file cannot be read.
+    """
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SetError(f"cannot read question set {path}: {exc}") from exc
+    return [(f"{path}:{number}", line) for number, line in enumerate(lines, 1) if line.strip()]
+
+
+def parse_entry(line: str, where: str, set_name: str) -> list[EvalItem]:
+    """The items of one line of a set (one question, or each turn of a conversation), checked
+    against the format (the checker ``evals/check_sets.py`` uses this too).
+
+    Raises
+    ------
+    SetError
+        For invalid JSON or an entry that breaks the format; the message starts with ``where``.
+    """
+    try:
+        raw = json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise SetError(f"{where}: invalid JSON ({exc.msg})") from exc
+    return _case(raw, where, set_name)
+
+
 def load_question_set(path: str | Path) -> QuestionSet:
     """Read and check a JSONL question set.
 
@@ -99,20 +129,9 @@ def load_question_set(path: str | Path) -> QuestionSet:
         For a missing file, invalid JSON, a broken entry or a repeated id.
     """
     path = Path(path)
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise SetError(f"cannot read question set {path}: {exc}") from exc
     cases, seen = [], set()
-    for number, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        where = f"{path}:{number}"
-        try:
-            raw = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise SetError(f"{where}: invalid JSON ({exc.msg})") from exc
-        case = _case(raw, where, path.stem)
+    for where, line in set_lines(path):
+        case = parse_entry(line, where, path.stem)
         for item in case:
             if item.id in seen:
                 raise SetError(f"{where}: id {item.id!r} is repeated")

@@ -8,7 +8,7 @@ from typing import Any
 
 from assistant.evaluation.metrics import RETRIEVAL_METRICS, abstention_scores, percentile, ratio
 from assistant.evaluation.results import VERDICTS, QuestionResult
-from assistant.evaluation.sets import LANGS
+from assistant.text.language import LANGUAGES
 
 
 def _mean(values: Iterable[float | None]) -> float | None:
@@ -44,7 +44,7 @@ def group_names(set_names: Sequence[str]) -> list[str]:
     """``all`` and each set, each followed by its language and answerability splits."""
     names = []
     for base in ("all", *set_names):
-        names += [base, *(f"{base}/{lang}" for lang in LANGS), f"{base}/answerable", f"{base}/unanswerable"]
+        names += [base, *(f"{base}/{lang}" for lang in LANGUAGES), f"{base}/answerable", f"{base}/unanswerable"]
     return names
 
 
@@ -52,7 +52,7 @@ def in_group(result: QuestionResult, group: str) -> bool:
     base, _, part = group.partition("/")
     if base != "all" and result.set != base:
         return False
-    if part in LANGS:
+    if part in LANGUAGES:
         return result.lang == part
     if part in ("answerable", "unanswerable"):
         return result.answerable == (part == "answerable")

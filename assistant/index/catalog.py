@@ -12,15 +12,27 @@ from assistant.errors import StoreError
 from assistant.index.snapshots import CollectionPaths, atomic_write, now_iso
 
 
+def collection_folder(settings: Settings, name: str) -> Path | None:
+    """The reading folder of a collection: the one recorded in its ``collection.json``, else the
+    default knowledge folder for the default collection, else None.
+
+    The one resolver of a collection's folder (sync, library, folder checks and watching use it).
+    """
+    recorded = CollectionPaths(settings, name).read_info().get("folder")
+    if recorded:
+        return Path(recorded)
+    return settings.knowledge_dir if name == settings.collection else None
+
+
 def collection_folders(settings: Settings) -> dict[str, Path]:
-    """Reading folder of every collection: recorded ones, plus the default collection's."""
-    folders: dict[str, Path] = {}
+    """Reading folder of every collection (resolved): recorded ones, plus the default collection's."""
     root = settings.collections_dir
-    for info in sorted(root.glob("*/collection.json")) if root.exists() else []:
-        recorded = CollectionPaths(settings, info.parent.name).read_info().get("folder")
-        if recorded:
-            folders[info.parent.name] = Path(recorded).expanduser().resolve()
-    folders.setdefault(settings.collection, settings.knowledge_dir.expanduser().resolve())
+    names = [info.parent.name for info in sorted(root.glob("*/collection.json"))] if root.exists() else []
+    folders = {}
+    for name in dict.fromkeys([*names, settings.collection]):
+        folder = collection_folder(settings, name)
+        if folder is not None:
+            folders[name] = folder.expanduser().resolve()
     return folders
 
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from assistant.config import Settings
 from assistant.errors import IngestError, StoreError
-from assistant.index.catalog import record_folder
+from assistant.index.catalog import collection_folder, record_folder
 from assistant.index.chroma import chroma_client, chroma_collection, chroma_name
 from assistant.index.chunking import CHUNKER_VERSION, chunk_document
 from assistant.index.embeddings import load_embedder
@@ -77,14 +77,9 @@ def scan_folder(folder: Path) -> tuple[dict[str, Path], list[str]]:
 
 def resolve_folder(settings: Settings, paths: CollectionPaths, folder: Path | None) -> Path:
     """The collection's reading folder: given, recorded, or the default knowledge folder."""
+    folder = folder or collection_folder(settings, paths.name)
     if folder is None:
-        recorded = paths.read_info().get("folder")
-        if recorded:
-            folder = Path(recorded)
-        elif paths.name == settings.collection:
-            folder = settings.knowledge_dir
-        else:
-            raise StoreError(f"collection {paths.name!r} has no folder yet: pass --knowledge DIR")
+        raise StoreError(f"collection {paths.name!r} has no folder yet: pass --knowledge DIR")
     folder = folder.expanduser().resolve()
     if not folder.is_dir():
         raise StoreError(f"reading folder {folder} does not exist: create it or pass --knowledge DIR")

@@ -14,7 +14,7 @@ from typing import Any
 
 from assistant.errors import IngestError
 from assistant.ingest.cleaning import Block, assemble, clean_inline, decode_text, split_front_matter, split_paragraphs
-from assistant.ingest.formats import SUPPORTED_SUFFIXES
+from assistant.ingest.formats import SUPPORTED_SUFFIXES, format_of
 from assistant.text.language import detect_language
 from assistant.types import Document
 
@@ -176,25 +176,22 @@ def load_document(path: Path, source: str | None = None, max_mb: float = 25.0) -
     """
     source = source or path.name
     suffix = path.suffix.lower()
-    if suffix not in SUPPORTED_SUFFIXES:
+    kind = format_of(suffix)
+    if kind is None:
         raise IngestError(f"unsupported format {suffix or '(none)'}: use {', '.join(SUPPORTED_SUFFIXES)}")
     size = path.stat().st_size
     if size == 0:
         raise IngestError("empty file: add some text or remove it")
     if size > max_mb * 1024 * 1024:
         raise IngestError(f"file is {size / 1e6:.1f} MB, over the {max_mb:g} MB limit: split it or raise max_file_mb")
-    if suffix == ".pdf":
+    if kind == "pdf":
         blocks, meta = load_pdf(path)
-    elif suffix == ".docx":
+    elif kind == "docx":
         blocks, meta = load_docx(path)
     else:
         raw = decode_text(path.read_bytes())
-        if suffix in (".html", ".htm"):
-            blocks, meta = load_html(raw)
-        elif suffix in (".md", ".markdown"):
-            blocks, meta = load_markdown(raw)
-        else:
-            blocks, meta = load_text(raw)
+        loader = {"html": load_html, "markdown": load_markdown}.get(kind, load_text)
+        blocks, meta = loader(raw)
     document = assemble(source, blocks, meta)
     document.metadata.setdefault("kind", "reading")
     if not document.metadata.get("language"):

@@ -12,11 +12,10 @@ from pathlib import Path
 
 from assistant.config import Settings
 from assistant.errors import IngestError, UploadError
-from assistant.ingest.formats import SKIPPED_NAMES
+from assistant.ingest.cleaning import decode_text
+from assistant.ingest.formats import SKIPPED_NAMES, TEXT_FORMATS, format_of
 from assistant.ingest.loaders import load_document
 
-UPLOAD_KINDS = {".txt": "text", ".md": "text", ".markdown": "text", ".pdf": "pdf", ".docx": "docx",
-                ".html": "html", ".htm": "html"}
 _MARKUP = re.compile(rb"<\s*(?:!doctype\s+html|html|head|body|title|p|div|h[1-6]|article|main|section|br|ul|li|table)\b",
                      re.I)
 _UNSAFE = re.compile(r"[^\w.\- ()+,]+", re.UNICODE)
@@ -42,7 +41,7 @@ def safe_name(name: str) -> str:
 
 
 def sniff(path: Path, suffix: str, max_mb: float) -> str:
-    """Check a file's content against its type; return the kind (text, pdf, docx, html).
+    """Check a file's content against its type; return its format (text, markdown, pdf, docx, html).
 
     Raises
     ------
@@ -50,7 +49,7 @@ def sniff(path: Path, suffix: str, max_mb: float) -> str:
         For an unsupported type, a file over ``max_mb``, or content that is not what the
         extension claims.
     """
-    kind = UPLOAD_KINDS.get(suffix.lower())
+    kind = format_of(suffix)
     if kind is None:
         raise UploadError(f"unsupported type {suffix or '(none)'}: upload .txt, .md, .pdf, .docx or .html")
     size = path.stat().st_size
@@ -64,7 +63,7 @@ def sniff(path: Path, suffix: str, max_mb: float) -> str:
         raise UploadError("not a PDF: the content does not start with %PDF- (a renamed file?)")
     if kind == "docx":
         _check_docx(path)
-    if kind in ("text", "html"):
+    if kind in TEXT_FORMATS:
         _check_text(path, kind)
     return kind
 
@@ -84,12 +83,9 @@ def _check_text(path: Path, kind: str) -> None:
     if b"\x00" in data:
         raise UploadError("not a text file: it contains NUL bytes (binary content renamed to text?)")
     try:
-        data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        from charset_normalizer import from_bytes
-
-        if from_bytes(data).best() is None:
-            raise UploadError("not a text file: it does not decode as text (save it as UTF-8)") from None
+        decode_text(data)  # the decoding a sync uses
+    except IngestError as exc:
+        raise UploadError(f"not a text file: {exc}") from None
     if kind == "html" and not _MARKUP.search(data[:65536]):
         raise UploadError("not HTML: no markup found (save plain text as .txt)")
 

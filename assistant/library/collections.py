@@ -8,7 +8,7 @@ from typing import Any
 
 from assistant.config import Settings
 from assistant.errors import LibraryError
-from assistant.index.catalog import check_folder_free, list_collections
+from assistant.index.catalog import check_folder_free, collection_folder, list_collections
 from assistant.index.chroma import chroma_client, chroma_name
 from assistant.index.locking import collection_lock
 from assistant.index.progress import SyncProgress
@@ -18,14 +18,6 @@ from assistant.index.snapshots import CollectionPaths, check_collection_name
 def library_folder(settings: Settings, name: str) -> Path:
     """Folder of a collection created by adding files: ``data_dir/library/<name>``."""
     return settings.data_dir / "library" / check_collection_name(name)
-
-
-def collection_folder(settings: Settings, name: str) -> Path | None:
-    """The reading folder of a collection (recorded, or the default knowledge folder), if any."""
-    recorded = CollectionPaths(settings, name).read_info().get("folder")
-    if recorded:
-        return Path(recorded)
-    return settings.knowledge_dir if name == settings.collection else None
 
 
 def is_managed(settings: Settings, folder: Path) -> bool:
@@ -48,7 +40,7 @@ def collections_overview(settings: Settings) -> list[dict[str, Any]]:
     return sorted(rows, key=lambda r: (not r["default"], r["name"]))
 
 
-def _target_folder(settings: Settings, paths: CollectionPaths, folder: Path | None) -> tuple[Path, bool]:
+def target_folder(settings: Settings, paths: CollectionPaths, folder: Path | None) -> tuple[Path, bool]:
     """The folder files are added to, and whether the collection is new (folder checked)."""
     current = collection_folder(settings, paths.name)
     if paths.exists() and current is not None:

@@ -23,12 +23,13 @@ from typing import Any
 
 from assistant.config import Settings
 from assistant.errors import LibraryError, UploadError
+from assistant.index.catalog import collection_folder
 from assistant.index.locking import collection_lock
 from assistant.index.progress import SyncProgress
 from assistant.index.snapshots import CollectionPaths, file_sha256
 from assistant.index.sync import SyncReport, scan_folder, sync_locked
 from assistant.ingest.uploads import check_upload, safe_name
-from assistant.library.collections import _target_folder, collection_folder
+from assistant.library.collections import target_folder
 
 
 def list_documents(settings: Settings, name: str) -> list[dict[str, Any]]:
@@ -166,7 +167,7 @@ def add_documents(
     started = time.perf_counter()
     progress = progress or SyncProgress()
     paths = CollectionPaths(settings, collection or settings.collection)
-    target, created = _target_folder(settings, paths, folder)
+    target, created = target_folder(settings, paths, folder)
     report = AddReport(paths.name, str(target), created)
     files = [Path(f) for f in files]
     accepted = _validate_all(settings, files, list(labels or [f.name for f in files]), report, progress)

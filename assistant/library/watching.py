@@ -11,12 +11,13 @@ from pathlib import Path
 from watchdog.events import FileSystemEventHandler
 
 from assistant.config import Settings
+from assistant.index.catalog import collection_folder
 from assistant.index.locking import collection_lock
 from assistant.index.progress import SyncProgress
 from assistant.index.snapshots import CollectionPaths
 from assistant.index.sync import SyncReport, sync_locked
 from assistant.ingest.formats import SUPPORTED_SUFFIXES
-from assistant.library.collections import collection_folder, collections_overview
+from assistant.library.collections import collections_overview
 
 
 class FolderWatcher:

@@ -24,10 +24,10 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 
+from assistant.text.language import LANGUAGES
 from assistant.text.tokens import WORD, stem, stop_words
 
 GLOSSARY_FILE = "glossary-id-en.tsv"
-LANGUAGES = ("id", "en")
 
 
 def other_language(language: str) -> str:

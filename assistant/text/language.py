@@ -6,7 +6,7 @@ from functools import lru_cache
 
 from assistant.text.tokens import plain_words
 
-SUPPORTED = ("id", "en")
+LANGUAGES = ("id", "en")  # the languages the assistant serves (questions, readings, sets)
 
 _ID_HINTS = {
     "apa", "apakah", "bagaimana", "mengapa", "kenapa", "siapa", "kapan", "dimana", "di", "yang",

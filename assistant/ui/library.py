@@ -14,7 +14,7 @@ import gradio as gr
 
 from assistant.errors import StoreError
 from assistant.index.progress import SyncProgress
-from assistant.ingest.uploads import UPLOAD_KINDS
+from assistant.ingest.formats import SUPPORTED_SUFFIXES
 
 COLUMNS = ["title", "file", "author", "year", "language", "chunks", "indexed (UTC)", "status"]
 
@@ -84,7 +84,7 @@ def build(ctx) -> None:
                          column_widths=["24%", "22%", "13%", "6%", "9%", "7%", "12%", "7%"])
     with gr.Row():
         with gr.Column(scale=3):
-            files = gr.File(file_count="multiple", file_types=sorted(UPLOAD_KINDS), type="filepath",
+            files = gr.File(file_count="multiple", file_types=sorted(SUPPORTED_SUFFIXES), type="filepath",
                             label="Upload readings", elem_id="library-upload")
             new_name = gr.Textbox(label="…into a new collection (optional name)", elem_id="library-new-collection",
                                   placeholder="leave empty to add to the selected collection")
