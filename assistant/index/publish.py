@@ -14,6 +14,7 @@ from assistant.index.lexical import LexicalIndex
 from assistant.index.progress import SyncProgress
 from assistant.index.snapshots import CollectionPaths, Snapshot, atomic_write
 from assistant.index.vector_cache import VectorCache, embed_passages_cached
+from assistant.text.sentences import sentence_texts
 from assistant.text.tokens import load_stem_cache, save_stem_cache
 from assistant.types import Chunk
 
@@ -21,15 +22,22 @@ from assistant.types import Chunk
 def embed_and_store(settings: Settings, embedder: Embedder, collection, chunks: list[Chunk],
                     progress: SyncProgress | None = None) -> int:
     """Embed ``chunks`` through the vector cache and upsert them into a Chroma collection;
-    returns how many were actually embedded (cache misses)."""
+    returns how many were actually embedded (cache misses).
+
+    The chunks' sentences (:func:`~assistant.text.sentences.sentence_texts`, what the answerer
+    scores) are embedded into the same cache in the same batches, so the first answer from a
+    new reading finds them there instead of embedding them while the user waits.
+    """
     progress = progress or SyncProgress()
     if not chunks:
         return 0
     cache = VectorCache(settings.vector_cache_dir / "vectors.sqlite")
     try:
-        progress.start("embedding", len(chunks))
+        texts = [c.text for c in chunks]
+        sentences = cache.missing(embedder.id, [s for t in texts for s in sentence_texts(t)])
+        progress.start("embedding", len(texts) + len(sentences))
         vectors, embedded = embed_passages_cached(
-            embedder, [c.text for c in chunks], cache, settings.embed_batch_size, progress.advance
+            embedder, texts, cache, settings.embed_batch_size, progress.advance, extra=sentences
         )
     finally:
         cache.close()

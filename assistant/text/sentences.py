@@ -54,3 +54,10 @@ def chunk_sentences(text: str, min_chars: int = 25, headings: bool = False) -> l
             offset = piece.index(stripped)
             spans.append((start + offset, start + offset + len(stripped)))
     return spans
+
+
+def sentence_texts(text: str) -> list[str]:
+    """Every sentence of a chunk the answerer may embed (with and without headings), in order,
+    once each: the index embeds them beside the passages so a first answer finds them cached."""
+    spans = dict.fromkeys([*chunk_sentences(text), *chunk_sentences(text, headings=True)])
+    return list(dict.fromkeys(text[a:b] for a, b in sorted(spans)))
