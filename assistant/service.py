@@ -26,6 +26,7 @@ from assistant.answering.scoring import Sentence, SentenceScorer
 from assistant.answering.signals import Signals, compute_signals
 from assistant.answering.terms import TermWeights, term_alternatives
 from assistant.config import Settings
+from assistant.index.lexical import load_term_counts
 from assistant.index.vector_cache import VectorCache
 from assistant.llms.registry import chat_model, check_name, generate, stream_text
 from assistant.retrieval.retriever import Retriever, open_retriever
@@ -80,12 +81,15 @@ class Assistant:
             return self._scorers[embedder.id]
 
     def term_weights(self, retriever: Retriever) -> TermWeights:
-        """IDF of content words over the retriever's snapshot (computed once per snapshot)."""
-        key = str(retriever.index.snapshot.folder)
+        """IDF of content words over the retriever's snapshot: the counts saved at index time
+        (computed here, once per snapshot, only for snapshots written before they were saved)."""
+        folder = retriever.index.snapshot.folder
         with self._lock:
-            if key not in self._weights:
-                self._weights[key] = TermWeights([c.text for c in retriever.index.chunks.values()])
-            return self._weights[key]
+            if str(folder) not in self._weights:
+                counts = load_term_counts(folder / "lexical")
+                self._weights[str(folder)] = (TermWeights.from_counts(*counts) if counts else
+                                              TermWeights([c.text for c in retriever.index.chunks.values()]))
+            return self._weights[str(folder)]
 
     def available_llms(self) -> list[str]:
         """Answerer names offered to users: ``extractive`` first, then the configured LLMs."""

@@ -21,6 +21,13 @@ class TermWeights:
         self.n = max(1, len(texts))
         self.df = df
 
+    @classmethod
+    def from_counts(cls, n: int, df: dict[str, int]) -> TermWeights:
+        """From counts computed at index time (:func:`assistant.index.lexical.save_term_counts`)."""
+        weights = cls([])
+        weights.n, weights.df = max(1, n), df
+        return weights
+
     def weight(self, token: str) -> float:
         return math.log(1.0 + self.n / (1.0 + self.df.get(token, 0)))
 

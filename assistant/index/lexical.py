@@ -7,7 +7,9 @@ from pathlib import Path
 
 import numpy as np
 
-from assistant.text.tokens import tokenize
+from assistant.text.tokens import content_tokens, tokenize
+
+TERM_COUNTS = "terms.json"  # beside the BM25 files: document frequencies of content tokens
 
 
 class LexicalIndex:
@@ -63,5 +65,30 @@ class LexicalIndex:
         scores = self.scores(query) if scores is None else scores
         if not len(scores):
             return []
-        order = np.argsort(-scores)[:k]
+        candidates = np.arange(len(scores))
+        if k < len(scores):  # partial selection, no full sort of a large collection per query
+            kth = scores[np.argpartition(-scores, k - 1)[k - 1]]
+            candidates = np.flatnonzero(scores >= kth)  # ties at the k-th score kept in row order
+        order = candidates[np.argsort(-scores[candidates], kind="stable")][:k]
         return [(self.ids[i], float(scores[i])) for i in order if scores[i] > 0]
+
+
+def save_term_counts(folder: Path, texts: list[str]) -> None:
+    """Write how many of ``texts`` hold each content token (:func:`content_tokens`), computed once
+    per snapshot at index time so answering never walks the collection."""
+    df: dict[str, int] = {}
+    for text in texts:
+        for token in content_tokens(text):
+            df[token] = df.get(token, 0) + 1
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / TERM_COUNTS).write_text(json.dumps({"n": len(texts), "df": df}, ensure_ascii=False), encoding="utf-8")
+
+
+def load_term_counts(folder: Path) -> tuple[int, dict[str, int]] | None:
+    """(number of texts, document frequency per content token) saved by :func:`save_term_counts`;
+    None for a snapshot written before they were saved."""
+    path = folder / TERM_COUNTS
+    if not path.is_file():
+        return None
+    data = json.loads(path.read_text(encoding="utf-8"))
+    return int(data["n"]), data["df"]

@@ -10,7 +10,7 @@ from __future__ import annotations
 from assistant.config import Settings
 from assistant.index.chroma import chroma_add
 from assistant.index.embeddings import Embedder
-from assistant.index.lexical import LexicalIndex
+from assistant.index.lexical import LexicalIndex, save_term_counts
 from assistant.index.progress import SyncProgress
 from assistant.index.snapshots import CollectionPaths, Snapshot, atomic_write
 from assistant.index.vector_cache import VectorCache, embed_passages_cached
@@ -56,7 +56,13 @@ def write_snapshot(settings: Settings, paths: CollectionPaths, manifest: dict, c
     stems = settings.vector_cache_dir / "stems.json"
     load_stem_cache(stems)
     lexical = LexicalIndex.build([c.id for c in chunks], [c.text for c in chunks])
-    snapshot.save(lambda folder: lexical.save(folder / "lexical"))
+    texts = [c.text for c in chunks]
+
+    def write_indexes(folder):
+        lexical.save(folder / "lexical")
+        save_term_counts(folder / "lexical", texts)
+
+    snapshot.save(write_indexes)
     for name, text in (files or {}).items():
         atomic_write(snapshot.folder / name, text)
     save_stem_cache(stems)
