@@ -51,7 +51,8 @@ def chroma_metadata(chunk: Chunk) -> dict[str, Any]:
     return meta
 
 
-def chroma_add(collection, chunks: list[Chunk], vectors, batch: int = 512) -> None:
+def chroma_add(collection, chunks: list[Chunk], vectors, batch: int = 512, progress=None) -> None:
+    """Upsert chunks with their vectors, ``batch`` at a time; ``progress(n)`` after each batch."""
     for i in range(0, len(chunks), batch):
         part = chunks[i:i + batch]
         collection.upsert(
@@ -60,3 +61,5 @@ def chroma_add(collection, chunks: list[Chunk], vectors, batch: int = 512) -> No
             documents=[c.text for c in part],
             metadatas=[chroma_metadata(c) for c in part],
         )
+        if progress:
+            progress(len(part))

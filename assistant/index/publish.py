@@ -20,13 +20,14 @@ from assistant.types import Chunk
 
 
 def embed_and_store(settings: Settings, embedder: Embedder, collection, chunks: list[Chunk],
-                    progress: SyncProgress | None = None) -> int:
+                    progress: SyncProgress | None = None, sentences: bool = True) -> int:
     """Embed ``chunks`` through the vector cache and upsert them into a Chroma collection;
     returns how many were actually embedded (cache misses).
 
     The chunks' sentences (:func:`~assistant.text.sentences.sentence_texts`, what the answerer
     scores) are embedded into the same cache in the same batches, so the first answer from a
-    new reading finds them there instead of embedding them while the user waits.
+    new reading finds them there instead of embedding them while the user waits
+    (``sentences=False``: an index that is only searched, e.g. a retrieval benchmark).
     """
     progress = progress or SyncProgress()
     if not chunks:
@@ -34,24 +35,26 @@ def embed_and_store(settings: Settings, embedder: Embedder, collection, chunks: 
     cache = VectorCache(settings.vector_cache_dir / "vectors.sqlite")
     try:
         texts = [c.text for c in chunks]
-        sentences = cache.missing(embedder.id, [s for t in texts for s in sentence_texts(t)])
-        progress.start("embedding", len(texts) + len(sentences))
+        extra = cache.missing(embedder.id, [s for t in texts for s in sentence_texts(t)]) if sentences else []
+        progress.start("embedding", len(texts) + len(extra))
         vectors, embedded = embed_passages_cached(
-            embedder, texts, cache, settings.embed_batch_size, progress.advance, extra=sentences
+            embedder, texts, cache, settings.embed_batch_size, progress.advance, extra=extra
         )
     finally:
         cache.close()
-    chroma_add(collection, chunks, vectors)
+    progress.start("storing", len(chunks))
+    chroma_add(collection, chunks, vectors, progress=progress.advance)
     return embedded
 
 
 def write_snapshot(settings: Settings, paths: CollectionPaths, manifest: dict, chunks: list[Chunk],
-                   files: dict[str, str] | None = None) -> Snapshot:
+                   files: dict[str, str] | None = None, progress: SyncProgress | None = None) -> Snapshot:
     """A complete new snapshot of ``chunks`` (not yet published): chunk records, the BM25 index
     over them, the manifest, and ``files`` (name -> text) beside them.
 
     Stems computed for the BM25 index are kept in the cache folder for the next process.
     """
+    (progress or SyncProgress()).start("BM25", len(chunks))
     snapshot = Snapshot(paths.new_snapshot_folder(), manifest, chunks)
     stems = settings.vector_cache_dir / "stems.json"
     load_stem_cache(stems)
@@ -71,7 +74,7 @@ def write_snapshot(settings: Settings, paths: CollectionPaths, manifest: dict, c
 
 def publish(settings: Settings, paths: CollectionPaths, embedder: Embedder, collection, chunks: list[Chunk],
             manifest: dict, *, store: list[Chunk] | None = None, files: dict[str, str] | None = None,
-            progress: SyncProgress | None = None) -> tuple[Snapshot, int]:
+            progress: SyncProgress | None = None, sentences: bool = True) -> tuple[Snapshot, int]:
     """Embed and store ``store`` (default: every chunk) in the Chroma ``collection``, write the
     snapshot of ``chunks`` and make it the one that answers. The caller holds the collection's
     lock (:func:`assistant.index.locking.collection_lock`).
@@ -81,7 +84,8 @@ def publish(settings: Settings, paths: CollectionPaths, embedder: Embedder, coll
     (snapshot, embedded)
         The published snapshot and how many chunks were actually embedded.
     """
-    embedded = embed_and_store(settings, embedder, collection, chunks if store is None else store, progress)
-    snapshot = write_snapshot(settings, paths, manifest, chunks, files)
+    embedded = embed_and_store(settings, embedder, collection, chunks if store is None else store, progress,
+                               sentences)
+    snapshot = write_snapshot(settings, paths, manifest, chunks, files, progress)
     paths.publish(snapshot)
     return snapshot, embedded

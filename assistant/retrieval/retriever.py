@@ -82,6 +82,8 @@ class CollectionIndex:
         # Chroma may hold vectors of a sync in progress (or killed): ask for enough to skip them.
         stored = self.collection.count()
         n = min(stored, k + max(10, stored - len(self.chunks)))
+        if n <= 0:  # the store holds none of its vectors (e.g. a new, empty Chroma server): BM25 answers
+            return {}
         result = self.collection.query(query_embeddings=[vector.tolist()], n_results=n, include=["distances"])
         pairs = zip(result["ids"][0], result["distances"][0])
         hits = {cid: 1.0 - float(d) for cid, d in pairs if cid in self.chunks}
