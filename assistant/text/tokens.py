@@ -6,9 +6,13 @@ from __future__ import annotations
 import json
 import os
 import re
+import threading
 import unicodedata
+import uuid
 from functools import lru_cache
 from pathlib import Path
+
+from cachetools import LRUCache
 
 # The one word pattern: letters and digits, with inner apostrophes ("Indonesia's") and hyphens
 # ("multi-pemangku", "negara-negara") kept inside the word. :func:`plain_words` splits at them.
@@ -37,32 +41,48 @@ def stop_words() -> frozenset[str]:
     return frozenset(StopWordRemoverFactory().get_stop_words()) | frozenset(STOPWORDS_EN)
 
 
-_STEMS: dict[str, str] = {}
+# Process-wide stems, shared by the threads that answer and the one that syncs (which saves them):
+# a bounded LRU, read and written only under the lock.
+STEM_CACHE_SIZE = 200_000
+_STEMS: LRUCache[str, str] = LRUCache(maxsize=STEM_CACHE_SIZE)
+_STEMS_LOCK = threading.Lock()
 
 
 def stem(word: str) -> str:
-    """Indonesian stem of one lowercase word (memoised; Sastrawi is slow per call)."""
+    """Indonesian stem of one lowercase word (memoised; Sastrawi is slow per call). Thread-safe."""
     if not word.isalpha() or len(word) <= 3:
         return word
-    found = _STEMS.get(word)
+    with _STEMS_LOCK:
+        found = _STEMS.get(word)
     if found is None:
-        found = _STEMS[word] = _stemmer().stem(word) or word
+        found = _stemmer().stem(word) or word  # outside the lock: other threads keep going
+        with _STEMS_LOCK:
+            _STEMS[word] = found
     return found
 
 
 def load_stem_cache(path: Path) -> None:
     """Merge stems saved by :func:`save_stem_cache` (a damaged file is ignored)."""
     try:
-        _STEMS.update(json.loads(path.read_text(encoding="utf-8")))
+        saved = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        pass
+        return
+    if isinstance(saved, dict):
+        with _STEMS_LOCK:
+            _STEMS.update((k, v) for k, v in saved.items() if isinstance(k, str) and isinstance(v, str))
 
 
 def save_stem_cache(path: Path) -> None:
-    """Persist the stems computed so far, so the next process does not stem them again."""
+    """Persist the stems computed so far, so the next process does not stem them again.
+
+    Safe while other threads stem (a copy is taken under the lock) and when several threads save
+    at once (each writes its own temporary file, then an atomic rename).
+    """
+    with _STEMS_LOCK:
+        stems = dict(_STEMS.items())
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(_STEMS, ensure_ascii=False), encoding="utf-8")
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex}.tmp")
+    tmp.write_text(json.dumps(stems, ensure_ascii=False), encoding="utf-8")
     os.replace(tmp, path)
 
 
