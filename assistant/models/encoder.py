@@ -99,8 +99,17 @@ def load_e5_weights(model: E5Encoder, f: E5File, with_word: bool = True) -> None
 
 
 def quantize_int8(model: nn.Module) -> nn.Module:
-    """Dynamic int8 quantisation of every Linear layer (weights int8, activations quantised per batch)."""
-    return torch.ao.quantization.quantize_dynamic(model, {nn.Linear}, dtype=torch.qint8)
+    """Dynamic int8 quantisation (per-channel weights, activations quantised per batch) of the Linear layers.
+
+    The FFN output projections (``fo``) stay fp32: their GELU inputs have outliers that per-tensor activation
+    quantisation crushes (reader span F1 on IDK-MRC valid fell from 0.66 to 0.53 with them, 0.70 without; measured
+    on a quarter of valid). Everything else (q, k, v, ao, fi) is int8.
+    """
+    from torch.ao.quantization import per_channel_dynamic_qconfig, quantize_dynamic
+
+    spec = {name: per_channel_dynamic_qconfig for name, mod in model.named_modules()
+            if isinstance(mod, nn.Linear) and name.rsplit(".", 1)[-1] in {"q", "k", "v", "ao", "fi"}}
+    return quantize_dynamic(model, spec, dtype=torch.qint8)
 
 
 @dataclass(frozen=True)

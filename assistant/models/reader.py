@@ -156,12 +156,22 @@ def decode(windows: list[Window], logits, passages: list[str], cfg: ReaderConfig
     out = []
     for p, text in enumerate(passages):
         score, a, b = best.get(p, (-np.inf, 0, 0))
-        while a < b and text[a].isspace():
-            a += 1
-        while b > a and text[b - 1].isspace():
-            b -= 1
+        a, b = trim_span(text, a, b)
         out.append(Span(p, text[a:b], a, b, score, null.get(p, np.inf), cfg.threshold))
     return out
+
+
+def trim_span(text: str, a: int, b: int) -> tuple[int, int]:
+    """Drop surrounding spaces, trailing ,;:. and an unmatched closing bracket that tokens glue to the answer."""
+    while a < b and text[a].isspace():
+        a += 1
+    while b > a:
+        last = text[b - 1]
+        if last.isspace() or last in ",;:." or (last in ")]" and "([" [")]".index(last)] not in text[a:b - 1]):
+            b -= 1
+        else:
+            break
+    return a, b
 
 
 def build_reader_model(state: dict[str, torch.Tensor] | None = None) -> ReaderModel:
