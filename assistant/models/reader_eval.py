@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .reader import Reader, Span
+from .reader import Reader, Span, build_windows, decode
 from .reader_data import Example
 
 
@@ -22,8 +22,6 @@ def predict(reader: Reader, examples: list[Example], batch: int = 16) -> tuple[l
     t0 = time.perf_counter()
     for k in range(0, len(examples), batch):
         group = examples[k:k + batch]
-        from .reader import build_windows, decode
-
         windows, owners = [], []
         for n, ex in enumerate(group):
             ws = build_windows(reader.tokenizer, ex.question, [ex.context], reader.config)
