@@ -220,8 +220,8 @@ def measure_size(args, size: int, root: Path) -> dict:
             server["server_rss_mb"] = round(psutil.Process(proc.pid).memory_info().rss / 2**20)
             server["server_disk_mb"] = disk_mb(work / "server")
         finally:
-            proc.terminate()
-            proc.wait(30)
+            proc.kill()
+            proc.wait()
         row["server"] = server
         print(f"[{size}] server {row['server']}", file=sys.stderr, flush=True)
     if not args.keep:

