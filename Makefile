@@ -48,7 +48,7 @@ eval-gate: install
 	$(BIN)/python -m assistant eval evals/source.jsonl evals/readings.jsonl evals/holdout/answerable.jsonl evals/holdout/unanswerable.jsonl --thresholds evals/thresholds.toml --out evals/reports/ci
 
 bench: install-test
-	$(BIN)/python benchmarks/retrieval.py --corpus ../shared/data/tydiqa-id/corpus.jsonl --queries ../shared/data/tydiqa-id/queries_valid.jsonl --mode hybrid
+	$(BIN)/python -m benchmarks.retrieval --corpus ../shared/data/tydiqa-id/corpus.jsonl --queries ../shared/data/tydiqa-id/queries_valid.jsonl --mode hybrid
 
 clean:
 	rm -rf $(VENV) .assistant

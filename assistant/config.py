@@ -30,6 +30,7 @@ class Settings(BaseSettings):
     cache_dir: Path | None = Field(None, description="Vector cache (default: data_dir/cache).")
     knowledge_dir: Path = Field(Path("knowledge"), description="Default reading collection.")
     collection: str = Field("knowledge", description="Default collection name.")
+    evals_dir: Path = Field(Path("evals"), description="Question sets (*.jsonl) offered by the web app's Evaluate tab.")
 
     embedder: str = Field("e5-small-q4", description="'e5-small-q4' or 'st:<model or path>'.")
     embed_batch_size: int = 16
@@ -97,6 +98,11 @@ class Settings(BaseSettings):
     @property
     def vector_cache_dir(self) -> Path:
         return self.cache_dir or self.data_dir / "cache"
+
+    @property
+    def eval_runs_dir(self) -> Path:
+        """Where the Evaluate tab writes each run's ``results.json`` and ``report.md``."""
+        return self.data_dir / "eval-runs"
 
 
 def load_settings(**overrides) -> Settings:

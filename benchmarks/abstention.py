@@ -14,9 +14,9 @@ Sets, each a list of answerable and unanswerable questions:
 
 Usage::
 
-    python benchmarks/abstention.py --data-dir /tmp/abst          # measure the weights in assistant/answer.py
-    python benchmarks/abstention.py --data-dir /tmp/abst --fit    # also fit new weights
-    python benchmarks/abstention.py --data-dir /tmp/abst --from-signals --fit   # reuse saved signals
+    python -m benchmarks.abstention --data-dir /tmp/abst          # measure the weights in assistant/answer.py
+    python -m benchmarks.abstention --data-dir /tmp/abst --fit    # also fit new weights
+    python -m benchmarks.abstention --data-dir /tmp/abst --from-signals --fit   # reuse saved signals
 
 Prints, for each set and threshold, answered rate on answerable questions (recall of
 answering), declined rate on unanswerable ones, and the precision of declining.
@@ -27,35 +27,32 @@ from __future__ import annotations
 import argparse
 import json
 import random
-import sys
 import tempfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-DATA = Path("/work/shared/data")
+from benchmarks.common import EVALS, KNOWLEDGE, add_data_argument, read_jsonl
 
 
-def read_jsonl(path: Path) -> list[dict]:
-    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+def tydi_collection(settings, data: Path, per_set: int, others: int, seed: int = 13) -> tuple[list[dict], list[dict]]:
+    """Index the calibration subset of TyDi passages; return (answerable, unanswerable) questions.
 
-
-def tydi_collection(settings, per_set: int, others: int, seed: int = 13) -> tuple[list[dict], list[dict]]:
-    """Index the calibration subset of TyDi passages; return (answerable, unanswerable) questions."""
+    The passages are written as .txt files to a temporary folder, indexed, and the folder deleted
+    (the collection's index keeps its chunks)."""
     from assistant.index.sync import sync_collection
 
     rng = random.Random(seed)
-    corpus = {row["id"]: row["text"] for row in read_jsonl(DATA / "tydiqa-id/corpus.jsonl")}
-    answerable = rng.sample(read_jsonl(DATA / "tydiqa-id/queries_valid.jsonl"), per_set)
-    unanswerable = rng.sample(read_jsonl(DATA / "idk-mrc/unanswerable_valid.jsonl"), per_set)
+    corpus = {row["id"]: row["text"] for row in read_jsonl(data / "tydiqa-id/corpus.jsonl")}
+    answerable = rng.sample(read_jsonl(data / "tydiqa-id/queries_valid.jsonl"), per_set)
+    unanswerable = rng.sample(read_jsonl(data / "idk-mrc/unanswerable_valid.jsonl"), per_set)
     chosen = {pid for q in answerable for pid in q["gold_passage_ids"]}
     chosen |= {pid for q in unanswerable for pid in q["source_passage_ids"]}
     rest = sorted(set(corpus) - chosen)
     chosen |= set(rng.sample(rest, others))
-    folder = Path(tempfile.mkdtemp(prefix="tydi-calibration-"))
-    for pid in sorted(chosen):
-        (folder / f"{pid}.txt").write_text(corpus[pid], encoding="utf-8")
-    sync_collection(settings, "tydi-calibration", folder)
+    with tempfile.TemporaryDirectory(prefix="tydi-calibration-") as tmp:
+        folder = Path(tmp)
+        for pid in sorted(chosen):
+            (folder / f"{pid}.txt").write_text(corpus[pid], encoding="utf-8")
+        sync_collection(settings, "tydi-calibration", folder)
     return answerable, unanswerable
 
 
@@ -135,7 +132,9 @@ def fit(sets: dict[str, tuple[list, list]], held_out: dict[str, tuple[list, list
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data-dir", type=Path, default=Path(tempfile.gettempdir()) / "assistant-abstention")
+    parser.add_argument("--data-dir", type=Path, default=Path(".assistant/bench/abstention"),
+                        help="indexes, vector cache and signals.json of this benchmark")
+    add_data_argument(parser)
     parser.add_argument("--per-set", type=int, default=150)
     parser.add_argument("--others", type=int, default=500)
     parser.add_argument("--fit", action="store_true")
@@ -154,14 +153,14 @@ def main() -> None:
     if args.from_signals:
         saved = json.loads((args.data_dir / "signals.json").read_text())
         return summarise(saved["sets"], saved["held_out"] if args.report_held_out else {}, args.fit, args.c)
-    settings = Settings(data_dir=args.data_dir, knowledge_dir=ROOT / "knowledge")
+    settings = Settings(data_dir=args.data_dir, knowledge_dir=KNOWLEDGE)
     sync_collection(settings)
     assistant = Assistant(settings)
     sets = {name: own_set(assistant, files) for name, files in OWN_SETS.items()}
     held_out = {name: own_set(assistant, files) for name, files in HELD_OUT.items()
                 if args.report_held_out and all(f.exists() for f in files)}
     if not args.skip_tydi:
-        answerable, unanswerable = tydi_collection(settings, args.per_set, args.others)
+        answerable, unanswerable = tydi_collection(settings, args.data, args.per_set, args.others)
         sets["tydi/idk-mrc"] = (
             features(assistant, "tydi-calibration", [q["question"] for q in answerable]),
             features(assistant, "tydi-calibration", [q["question"] for q in unanswerable]),
@@ -171,13 +170,13 @@ def main() -> None:
 
 
 OWN_SETS = {  # fitted on (each also reported when left out of the fit)
-    "knowledge calibration": [ROOT / "evals/calibration/knowledge-answerable.jsonl",
-                              ROOT / "evals/calibration/knowledge-unanswerable.jsonl"],
-    "evals/source": [ROOT / "evals/source.jsonl"],
-    "evals/readings": [ROOT / "evals/readings.jsonl"],
+    "knowledge calibration": [EVALS / "calibration/knowledge-answerable.jsonl",
+                              EVALS / "calibration/knowledge-unanswerable.jsonl"],
+    "evals/source": [EVALS / "source.jsonl"],
+    "evals/readings": [EVALS / "readings.jsonl"],
 }
 HELD_OUT = {  # never fitted on: written blind to the model, measured once per change
-    "evals/holdout": [ROOT / "evals/holdout/answerable.jsonl", ROOT / "evals/holdout/unanswerable.jsonl"],
+    "evals/holdout": [EVALS / "holdout/answerable.jsonl", EVALS / "holdout/unanswerable.jsonl"],
 }
 
 

@@ -4,7 +4,7 @@ Indexes knowledge/ into a data folder (reusing it when already indexed), warms t
 up, answers every question once (cold: sentence vectors not cached yet), then times a second
 pass (warm: models loaded, sentence vectors cached). Prints p50/p95 of both passes.
 
-    python benchmarks/answer_latency.py [--data-dir DIR] [--rounds 1]
+    python -m benchmarks.answer_latency [--data-dir DIR] [--rounds 1]
 """
 
 from __future__ import annotations
@@ -12,18 +12,15 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import sys
-import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from benchmarks.common import EVALS, KNOWLEDGE
 
 
 def questions() -> list[str]:
     """~30 questions: the calibration sets' first 20 answerable and 10 unanswerable."""
-    cal = ROOT / "evals/calibration"
+    cal = EVALS / "calibration"
     read = lambda name: [json.loads(x)["question"] for x in (cal / name).read_text().splitlines() if x.strip()]  # noqa: E731
     return read("knowledge-answerable.jsonl")[:20] + read("knowledge-unanswerable.jsonl")[:10]
 
@@ -44,7 +41,7 @@ def timed_pass(assistant, qs: list[str]) -> list[float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data-dir", type=Path, default=Path(tempfile.gettempdir()) / "assistant-answer-latency")
+    parser.add_argument("--data-dir", type=Path, default=Path(".assistant/bench/answer-latency"))
     parser.add_argument("--rounds", type=int, default=1, help="Warm passes to time.")
     args = parser.parse_args()
     from assistant.config import Settings, offline_environment
@@ -54,7 +51,7 @@ def main() -> None:
     from assistant.index.sync import sync_collection
     from assistant.service import Assistant
 
-    settings = Settings(data_dir=args.data_dir, knowledge_dir=ROOT / "knowledge")
+    settings = Settings(data_dir=args.data_dir, knowledge_dir=KNOWLEDGE)
     sync_collection(settings)
     assistant = Assistant(settings)
     assistant.warm_up()

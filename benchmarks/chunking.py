@@ -5,7 +5,7 @@ vector cache is shared, so each distinct chunk text is embedded once) and every 
 question of the sets is searched. A chunk is relevant when it contains a gold quote
 (whitespace- and case-normalised). Prints one table row per setting.
 
-    python benchmarks/chunking.py [--sets evals/source.jsonl evals/readings.jsonl] [--sizes 400 600 900 1200]
+    python -m benchmarks.chunking [--sets evals/source.jsonl evals/readings.jsonl] [--sizes 400 600 900 1200]
 """
 
 from __future__ import annotations
@@ -14,12 +14,10 @@ import argparse
 import json
 import re
 import statistics
-import sys
 import tempfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from benchmarks.common import EVALS, KNOWLEDGE, ROOT
 
 
 def norm(text: str) -> str:
@@ -63,7 +61,7 @@ def evaluate(settings, questions: list[dict]) -> dict[str, float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--sets", nargs="+", type=Path, default=[ROOT / "evals/source.jsonl", ROOT / "evals/readings.jsonl"])
+    parser.add_argument("--sets", nargs="+", type=Path, default=[EVALS / "source.jsonl", EVALS / "readings.jsonl"])
     parser.add_argument("--sizes", nargs="+", type=int, default=[400, 600, 900, 1200, 1600])
     parser.add_argument("--overlaps", nargs="+", type=int, default=[0, 150])
     parser.add_argument("--cache-dir", type=Path, default=ROOT / ".assistant" / "cache")
@@ -81,7 +79,7 @@ def main() -> None:
             if overlap >= size:
                 continue
             with tempfile.TemporaryDirectory() as tmp:
-                settings = Settings(data_dir=Path(tmp), cache_dir=args.cache_dir, knowledge_dir=ROOT / "knowledge",
+                settings = Settings(data_dir=Path(tmp), cache_dir=args.cache_dir, knowledge_dir=KNOWLEDGE,
                                     chunk_size=size, chunk_overlap=overlap)
                 m = evaluate(settings, questions)
             print(f"| {size} | {overlap} | {m['chunks']} | {m['mean_chars']:.0f} | {m['recall@1']:.3f} | "

@@ -1,9 +1,9 @@
 """Cross-lingual retrieval: the glossary expansion on and off.
 
     assistant index                                  # once: the default collection
-    python benchmarks/crosslingual.py                # key passages, eval sets, latency
-    python benchmarks/crosslingual.py --variants     # also the dense variants compared on the dev set
-    python benchmarks/crosslingual.py --tydi .assistant/bench   # check TyDi takes the plain path
+    python -m benchmarks.crosslingual                # key passages, eval sets, latency
+    python -m benchmarks.crosslingual --variants     # also the dense variants compared on the dev set
+    python -m benchmarks.crosslingual --tydi .assistant/bench   # check TyDi takes the plain path
 
 Prints
 
@@ -37,10 +37,11 @@ from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
-KEYS = ROOT / "knowledge" / ".readings-keys.json"
-SETS = [ROOT / "evals" / "source.jsonl", ROOT / "evals" / "readings.jsonl"]
-DEV = ROOT / "evals" / "calibration" / "knowledge-answerable.jsonl"
+from benchmarks.common import EVALS, KNOWLEDGE, add_data_argument
+
+KEYS = KNOWLEDGE / ".readings-keys.json"
+SETS = [EVALS / "source.jsonl", EVALS / "readings.jsonl"]
+DEV = EVALS / "calibration" / "knowledge-answerable.jsonl"
 GROUPS = ["all", "all/id", "all/en", "source/id", "source/en", "readings/id", "readings/en"]
 
 
@@ -258,11 +259,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--variants", action="store_true", help="also compare the dense variants on the dev set")
     parser.add_argument("--tydi", type=Path, metavar="DATA_DIR", help="data folder holding the TyDi collection")
-    parser.add_argument("--tydi-queries", type=Path, default=Path("/work/shared/data/tydiqa-id/queries_valid.jsonl"),
-                        help="TyDi validation questions (third-party data, read in place)")
+    add_data_argument(parser)
+    parser.add_argument("--tydi-queries", type=Path, default=None,
+                        help="TyDi validation questions (third-party data, read in place; default: DATA/tydiqa-id/queries_valid.jsonl)")
     parser.add_argument("--no-eval", action="store_true", help="skip the two assistant eval runs")
     args = parser.parse_args()
-    sys.path.insert(0, str(ROOT))
+    args.tydi_queries = args.tydi_queries or args.data / "tydiqa-id/queries_valid.jsonl"
     from assistant.config import load_settings, offline_environment
 
     offline_environment()

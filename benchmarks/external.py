@@ -19,7 +19,7 @@ the questions already there, and the summary covers the rows present.
 
 Usage::
 
-    python benchmarks/external.py --out .assistant/bench/external [--sample N] [--json]
+    python -m benchmarks.external --out .assistant/bench/external [--sample N] [--json]
 """
 
 from __future__ import annotations
@@ -31,21 +31,15 @@ import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-DATA = Path("/work/shared/data")
-
-
-def read_jsonl(path: Path) -> list[dict]:
-    with open(path, encoding="utf-8") as fh:
-        return [json.loads(line) for line in fh if line.strip()]
+from benchmarks.common import add_data_argument, read_jsonl
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--corpus", type=Path, default=DATA / "tydiqa-id/corpus.jsonl")
-    parser.add_argument("--queries", type=Path, default=DATA / "tydiqa-id/queries_valid.jsonl")
-    parser.add_argument("--unanswerable", type=Path, default=DATA / "idk-mrc/unanswerable_valid.jsonl")
+    add_data_argument(parser)
+    parser.add_argument("--corpus", type=Path, default=None, help="default: DATA/tydiqa-id/corpus.jsonl")
+    parser.add_argument("--queries", type=Path, default=None, help="default: DATA/tydiqa-id/queries_valid.jsonl")
+    parser.add_argument("--unanswerable", type=Path, default=None, help="default: DATA/idk-mrc/unanswerable_valid.jsonl")
     parser.add_argument("--data-dir", type=Path, default=Path(".assistant/bench"), help="index and vector cache")
     parser.add_argument("--out", type=Path, default=Path(".assistant/bench/external"), help="rows.jsonl, summary.json")
     parser.add_argument("--llm", default="extractive")
@@ -53,7 +47,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--max-new", type=int, default=None, help="ask at most N new questions (0: only summarise)")
     parser.add_argument("--json", action="store_true", help="end with one JSON line of the summary")
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    args.corpus = args.corpus or args.data / "tydiqa-id/corpus.jsonl"
+    args.queries = args.queries or args.data / "tydiqa-id/queries_valid.jsonl"
+    args.unanswerable = args.unanswerable or args.data / "idk-mrc/unanswerable_valid.jsonl"
+    return args
 
 
 def questions(args: argparse.Namespace) -> list[dict]:

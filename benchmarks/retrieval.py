@@ -8,7 +8,7 @@ rerun embeds nothing), a Chroma collection, a snapshot with its BM25 index, and 
 
 Usage::
 
-    python benchmarks/retrieval.py --corpus corpus.jsonl --queries queries_valid.jsonl --mode all
+    python -m benchmarks.retrieval --corpus corpus.jsonl --queries queries_valid.jsonl --mode all
 
 With ``--json`` the last stdout line is one JSON object (for ``--mode all``: the hybrid figures
 at the top level, every mode under ``"modes"``).
@@ -26,9 +26,6 @@ from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
 from assistant.config import Settings, load_settings, offline_environment
 from assistant.evaluation.metrics import mean_metrics, retrieval_metrics
 from assistant.index.chroma import chroma_client, chroma_collection, chroma_name
@@ -39,14 +36,10 @@ from assistant.index.publish import publish
 from assistant.index.snapshots import CollectionPaths, atomic_write, file_sha256, now_iso
 from assistant.retrieval.retriever import CollectionIndex, Retriever
 from assistant.types import Chunk
+from benchmarks.common import read_jsonl
 
 MODES = ("dense", "bm25", "hybrid")
 METRICS = ("recall@1", "recall@5", "recall@10", "mrr@10", "ndcg@10")
-
-
-def read_jsonl(path: Path) -> list[dict]:
-    with open(path, encoding="utf-8") as fh:
-        return [json.loads(line) for line in fh if line.strip()]
 
 
 def log(text: str) -> None:

@@ -8,7 +8,7 @@ start-up, not on the first request.
 
 Usage (the collection must be indexed first, e.g. ``assistant index``)::
 
-    python benchmarks/serve_startup.py --data-dir .assistant --runs 3
+    python -m benchmarks.serve_startup --data-dir .assistant --runs 3
 """
 
 from __future__ import annotations
@@ -16,12 +16,10 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from benchmarks.common import KNOWLEDGE
 
 QUESTIONS = [  # the warm-up question ("Apa itu diplomasi siber?") comes last, so it cannot flatter the first
     "Apa peran BSSN dalam pengembangan kapasitas siber?",
@@ -59,7 +57,7 @@ def one_run(settings, questions: list[str]) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data-dir", type=Path, default=ROOT / ".assistant")
+    parser.add_argument("--data-dir", type=Path, default=Path(".assistant"))
     parser.add_argument("--cache-dir", type=Path, default=None)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--questions", type=int, default=len(QUESTIONS))
@@ -68,7 +66,7 @@ def main() -> None:
 
     from assistant.config import Settings
 
-    settings = Settings(data_dir=args.data_dir, cache_dir=args.cache_dir, knowledge_dir=ROOT / "knowledge")
+    settings = Settings(data_dir=args.data_dir, cache_dir=args.cache_dir, knowledge_dir=KNOWLEDGE)
     runs = [one_run(settings, QUESTIONS[: args.questions]) for _ in range(args.runs)]
     if args.json:
         print(json.dumps(runs, indent=1))

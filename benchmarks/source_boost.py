@@ -1,6 +1,6 @@
 """Retrieval on our question sets by ``source_boost`` (the source-text preference).
 
-    python benchmarks/source_boost.py [--boosts 0 0.5 1 2]
+    python -m benchmarks.source_boost [--boosts 0 0.5 1 2]
 
 Uses the same indexing and containment relevance as ``benchmarks/chunking.py``.
 """
@@ -8,13 +8,10 @@ Uses the same indexing and containment relevance as ``benchmarks/chunking.py``.
 from __future__ import annotations
 
 import argparse
-import sys
 import tempfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "benchmarks"))
+from benchmarks.common import EVALS, KNOWLEDGE, ROOT
 
 
 def main() -> None:
@@ -22,18 +19,17 @@ def main() -> None:
     parser.add_argument("--boosts", nargs="+", type=float, default=[0.0, 0.5, 1.0, 2.0])
     parser.add_argument("--cache-dir", type=Path, default=ROOT / ".assistant" / "cache")
     args = parser.parse_args()
-    from chunking import evaluate, load_questions
-
     from assistant.config import Settings, offline_environment
+    from benchmarks.chunking import evaluate, load_questions
 
     offline_environment()
     print("| set | source_boost | Recall@1 | Recall@3 | Recall@5 | MRR@10 |")
     print("|---|---:|---:|---:|---:|---:|")
     for name in ("source", "readings"):
-        questions = load_questions([ROOT / "evals" / f"{name}.jsonl"])
+        questions = load_questions([EVALS / f"{name}.jsonl"])
         for boost in args.boosts:
             with tempfile.TemporaryDirectory() as tmp:
-                settings = Settings(data_dir=Path(tmp), cache_dir=args.cache_dir, knowledge_dir=ROOT / "knowledge",
+                settings = Settings(data_dir=Path(tmp), cache_dir=args.cache_dir, knowledge_dir=KNOWLEDGE,
                                     source_boost=boost)
                 m = evaluate(settings, questions)
             print(f"| {name} | {boost:g} | {m['recall@1']:.3f} | {m['recall@3']:.3f} | {m['recall@5']:.3f} | "

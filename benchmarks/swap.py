@@ -18,7 +18,7 @@ The last stdout line is one JSON object with every figure (``--json`` prints onl
 
 Usage::
 
-    PYTHONPATH=. python benchmarks/swap.py --part default --part tydi --cache .assistant/bench/cache
+    python -m benchmarks.swap --part default --part tydi --cache .assistant/bench/cache
 """
 
 from __future__ import annotations
@@ -39,9 +39,8 @@ from pathlib import Path
 from assistant.config import Settings, offline_environment
 from assistant.index.sync import sync_collection
 from assistant.library.documents import add_documents, remove_documents
+from benchmarks.common import KNOWLEDGE, add_data_argument
 
-ROOT = Path(__file__).resolve().parents[1]
-TYDI = Path("/work/shared/data/tydiqa-id/corpus.jsonl")
 TOPICS = ["pelabuhan", "perikanan", "navigasi", "mangrove", "terumbu karang", "garis pantai", "kapal penumpang",
           "logistik", "cuaca laut", "diplomasi maritim"]
 QUESTION = "Berapa panjang dermaga apung Teluk Wiyata yang dibangun oleh Dinas Kelautan?"
@@ -87,8 +86,7 @@ def make_pdf(path: Path, nonce: str, pages: int = 20) -> Path:
 def env_for(settings: Settings) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("ASSISTANT_")}
     env.update(ASSISTANT_DATA_DIR=str(settings.data_dir), ASSISTANT_CACHE_DIR=str(settings.vector_cache_dir),
-               ASSISTANT_KNOWLEDGE_DIR=str(settings.knowledge_dir), ASSISTANT_COLLECTION=settings.collection,
-               PYTHONPATH=str(ROOT))
+               ASSISTANT_KNOWLEDGE_DIR=str(settings.knowledge_dir), ASSISTANT_COLLECTION=settings.collection)
     return env
 
 
@@ -164,7 +162,7 @@ def _chunks_of(settings: Settings, name: str, source: str | None):
 
 def part_default(work: Path, cache: Path | None) -> dict:
     folder = work / "knowledge"
-    shutil.copytree(ROOT / "knowledge", folder)
+    shutil.copytree(KNOWLEDGE, folder)
     settings = Settings(data_dir=work / "data", cache_dir=cache or work / "cache", knowledge_dir=folder)
     log("default: indexing the copy of knowledge/")
     first = sync_collection(settings)
@@ -211,18 +209,27 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--part", action="append", choices=["default", "tydi"])
     parser.add_argument("--cache", type=Path, default=None, help="vector cache folder to reuse (e.g. .assistant/bench/cache)")
-    parser.add_argument("--corpus", type=Path, default=TYDI)
-    parser.add_argument("--work", type=Path, default=None, help="work folder (default: a new temporary one)")
+    add_data_argument(parser)
+    parser.add_argument("--corpus", type=Path, default=None, help="default: DATA/tydiqa-id/corpus.jsonl")
+    parser.add_argument("--work", type=Path, default=None, help="work folder, kept (default: a temporary one, deleted)")
     parser.add_argument("--json", action="store_true", help="print only the JSON line")
     args = parser.parse_args(argv)
     offline_environment()
-    work = args.work or Path(tempfile.mkdtemp(prefix="swap-bench-"))
+    corpus = args.corpus or args.data / "tydiqa-id/corpus.jsonl"
+    if args.work is not None:
+        return run(args, args.work, corpus)
+    with tempfile.TemporaryDirectory(prefix="swap-bench-") as tmp:
+        return run(args, Path(tmp), corpus)
+
+
+def run(args: argparse.Namespace, work: Path, corpus: Path) -> int:
+    """Run the chosen parts in ``work`` and print the figures."""
     cache = args.cache.resolve() if args.cache and args.cache.exists() else None
     result = {"machine": {"cpus": os.cpu_count(), "load_avg_1m": round(os.getloadavg()[0], 2)}, "cache": str(cache)}
     for part in args.part or ["default"]:
         sub = work / part
         sub.mkdir(parents=True, exist_ok=True)
-        result[part] = part_default(sub, cache) if part == "default" else part_tydi(sub, cache, args.corpus)
+        result[part] = part_default(sub, cache) if part == "default" else part_tydi(sub, cache, corpus)
     result["machine"]["load_avg_1m_end"] = round(os.getloadavg()[0], 2)
     if not args.json:
         log(json.dumps(result, indent=1, ensure_ascii=False))

@@ -5,7 +5,7 @@ values over the same queries (each query is embedded once, in batches), and prin
 metrics per setting, best first. Tune on a train sample, then report the held-out split once
 with ``benchmarks/retrieval.py --dense-weight W --candidates N``::
 
-    python benchmarks/tune_fusion.py --corpus corpus.jsonl --queries queries_train.jsonl --sample 800
+    python -m benchmarks.tune_fusion --corpus corpus.jsonl --queries queries_train.jsonl --sample 800
 
 With ``--json`` the last stdout line is ``{"best": {...}, "grid": [...]}``.
 """
@@ -17,10 +17,9 @@ import json
 import sys
 from pathlib import Path
 
-from retrieval import METRICS, QueryVectors, evaluate, index_corpus, load_queries
-
 from assistant.config import load_settings, offline_environment
 from assistant.retrieval.retriever import CollectionIndex, Retriever
+from benchmarks.retrieval import METRICS, QueryVectors, evaluate, index_corpus, load_queries
 
 
 def floats(text: str) -> list[float]:

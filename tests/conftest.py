@@ -1,17 +1,15 @@
 """Shared fixtures: offline environment, settings with a temporary data folder, an indexed
 default collection, and a vector cache shared by the whole session (so the real embedder runs
-once per distinct text)."""
+once per distinct text). Helpers that tests import live in ``tests/helpers.py``."""
 
 from __future__ import annotations
 
 import os
-import socket
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-KNOWLEDGE = ROOT / "knowledge"
+from tests.helpers import KNOWLEDGE, ROOT, free_port, screenshot_folder  # noqa: F401 (older imports of conftest)
 
 
 def pytest_configure(config):
@@ -58,10 +56,20 @@ def indexed_settings(tmp_path_factory, shared_cache):
     return settings
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+@pytest.fixture(scope="session", autouse=True)
+def _web_servers(request):
+    """Web app processes started by the tests (``tests/ui_server.py``) are stopped, and their
+    working folders deleted, when the session ends."""
+    from tests import ui_server
+
+    request.addfinalizer(ui_server.stop_all)
+
+
+@pytest.fixture(scope="session")
+def shots(tmp_path_factory) -> Path:
+    """Where browser tests save screenshots: a temporary folder, or ``docs/screenshots/`` when
+    ``ASSISTANT_REFRESH_SCREENSHOTS=1`` asks to refresh the committed ones."""
+    return screenshot_folder(tmp_path_factory.mktemp("screenshots"))
 
 
 @pytest.fixture

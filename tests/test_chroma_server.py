@@ -13,7 +13,7 @@ import pytest
 
 from assistant.index.sync import sync_collection
 from assistant.retrieval.retriever import open_retriever
-from tests.conftest import free_port
+from tests.helpers import free_port
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ from assistant.index.chunking import chunk_document
 from assistant.ingest.loaders import load_document
 from assistant.text.sentences import sentence_spans
 from assistant.types import Document
-from tests.conftest import KNOWLEDGE
+from tests.helpers import KNOWLEDGE
 
 
 def _doc(text: str) -> Document:

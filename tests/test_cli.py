@@ -11,7 +11,6 @@ import pytest
 from typer.testing import CliRunner
 
 from assistant.cli.app import app
-from tests.conftest import ROOT
 
 runner = CliRunner()
 
@@ -51,7 +50,7 @@ def test_search_ranks_the_definition_paragraph(indexed_settings):
 
 def test_search_offsets_point_into_the_cleaned_text(indexed_settings):
     from assistant.ingest.loaders import load_document
-    from tests.conftest import KNOWLEDGE
+    from tests.helpers import KNOWLEDGE
 
     data = json.loads(runner.invoke(app, ["search", "--json", "-k", "10", "norma siber ASEAN"],
                                     env=_env(indexed_settings)).stdout)
@@ -88,7 +87,7 @@ def test_help(command):
 
 
 def test_python_dash_m_entry_point(indexed_settings):
-    env = dict(os.environ, PYTHONPATH=str(ROOT), **_env(indexed_settings))
+    env = dict(os.environ, **_env(indexed_settings))
     proc = subprocess.run([sys.executable, "-m", "assistant", "search", "--json", "-k", "1", "kekuatan lunak"],
                           env=env, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr

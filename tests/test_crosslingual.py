@@ -12,7 +12,7 @@ import pytest
 from assistant.retrieval.crosslingual import render_query, translate_query
 from assistant.retrieval.retriever import Retriever, open_retriever
 from assistant.text.glossary import GLOSSARY_FILE, Glossary, english_base, glossary, other_language, words
-from tests.conftest import KNOWLEDGE
+from tests.helpers import KNOWLEDGE
 
 KEYS = json.loads((KNOWLEDGE / ".readings-keys.json").read_text(encoding="utf-8"))
 

@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 from assistant.cli.app import app
 from assistant.evaluation.relevance import RelevanceJudge
 from assistant.evaluation.sets import load_question_sets
-from tests.conftest import KNOWLEDGE, ROOT
+from tests.helpers import KNOWLEDGE, ROOT
 
 runner = CliRunner()
 

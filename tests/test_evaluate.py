@@ -79,7 +79,7 @@ def test_ids_must_be_unique_within_and_across_sets(tmp_path):
 
 
 def test_the_project_sets_load():
-    from tests.conftest import ROOT
+    from tests.helpers import ROOT
 
     sets = load_question_sets(sorted((ROOT / "evals").glob("*.jsonl")))
     counts = {qs.name: len(qs.items) for qs in sets}
@@ -360,7 +360,7 @@ def test_load_thresholds_from_toml(tmp_path):
 
 
 def test_project_thresholds_file_parses():
-    from tests.conftest import ROOT
+    from tests.helpers import ROOT
 
     gates = load_thresholds(ROOT / "evals" / "thresholds.toml")
     assert {g.group for g in gates} >= {"source", "readings"}

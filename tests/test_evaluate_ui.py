@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from assistant.ui import evaluate as ui_evaluate
 
 SUMMARY = {
@@ -40,6 +42,10 @@ def test_tables_and_details():
     assert ui_evaluate.details_markdown(None).startswith("Pick a question")
 
 
-def test_available_sets_lists_the_project_sets():
-    names = [p.rsplit("/", 1)[-1] for p in ui_evaluate.available_sets()]
+def test_available_sets_lists_the_sets_folder(make_settings):
+    from tests.helpers import ROOT
+
+    assert make_settings().evals_dir == Path("evals")  # ASSISTANT_EVALS_DIR, relative to the working directory
+    names = [p.rsplit("/", 1)[-1] for p in ui_evaluate.available_sets(make_settings(evals_dir=ROOT / "evals").evals_dir)]
     assert {"source.jsonl", "readings.jsonl", "conversations.jsonl"} <= set(names)
+    assert ui_evaluate.available_sets(ROOT / "no-such-folder") == []

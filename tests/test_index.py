@@ -9,17 +9,17 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 
 import pytest
 
 from assistant.errors import StoreError
 from assistant.index.chroma import chroma_client
+from assistant.index.progress import SyncProgress
 from assistant.index.snapshots import CollectionPaths
 from assistant.index.sync import sync_collection
 from assistant.retrieval.retriever import open_retriever
-from tests.conftest import ROOT
+from tests.helpers import cached_vectors, wait_until
 
 PARA = "Langkah membangun kepercayaan {n} membantu negara mengurangi salah persepsi di ruang siber."
 
@@ -126,14 +126,11 @@ def test_killed_index_process_leaves_collection_answering(make_settings, write, 
     for n in range(40):
         write(f"baru{n:02d}.txt", " ".join(PARA.format(n=f"{n}-{k}") for k in range(12)))
     env = dict(os.environ, ASSISTANT_DATA_DIR=str(settings.data_dir), ASSISTANT_CACHE_DIR=str(tmp_path / "own-cache"),
-               ASSISTANT_KNOWLEDGE_DIR=str(write.folder), PYTHONPATH=str(ROOT))
+               ASSISTANT_KNOWLEDGE_DIR=str(write.folder))
     proc = subprocess.Popen([sys.executable, "-m", "assistant", "index"], env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     cache = tmp_path / "own-cache" / "vectors.sqlite"
-    deadline = time.time() + 60
-    while not cache.exists() and time.time() < deadline:
-        time.sleep(0.05)
-    time.sleep(1.0)
+    wait_until(lambda: cached_vectors(cache) > 0, timeout=120)  # embedding has begun: kill it mid-sync
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     retriever = open_retriever(settings)
@@ -143,6 +140,17 @@ def test_killed_index_process_leaves_collection_answering(make_settings, write, 
     assert len(report.added) == 40 or len(report.unchanged) == 41
     in_chroma, in_snapshot = _chroma_ids(settings)
     assert in_chroma == in_snapshot and len(in_snapshot) >= 41
+
+
+class _Waiting(SyncProgress):
+    """Sets ``event`` when the sync reports that it waits for the lock."""
+
+    def __init__(self):
+        self.event = threading.Event()
+
+    def message(self, text):
+        if text.startswith("waiting: "):
+            self.event.set()
 
 
 def test_second_sync_waits_for_the_first(make_settings, write):
@@ -162,9 +170,11 @@ def test_second_sync_waits_for_the_first(make_settings, write):
         holder.release()
     results = []
     holder.acquire()
-    waiter = threading.Thread(target=lambda: results.append(sync_collection(make_settings(knowledge_dir=write.folder))))
+    waiting = _Waiting()
+    waiter = threading.Thread(target=lambda: results.append(
+        sync_collection(make_settings(knowledge_dir=write.folder), progress=waiting)))
     waiter.start()
-    time.sleep(0.5)
+    assert waiting.event.wait(60), "the second sync never said it waits"
     assert not results  # still waiting
     holder.release()
     waiter.join(60)

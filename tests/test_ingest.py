@@ -8,8 +8,8 @@ from assistant.errors import IngestError
 from assistant.index.chunking import chunk_document
 from assistant.ingest.cleaning import clean_inline, split_paragraphs
 from assistant.ingest.loaders import load_document
-from tests.conftest import KNOWLEDGE
 from tests.fixtures_files import make_docx, make_encrypted_pdf, make_image_only_pdf, make_pdf
+from tests.helpers import KNOWLEDGE
 
 SOURCE = KNOWLEDGE / "diplomasi-siber-dan-liberalisme.md"
 

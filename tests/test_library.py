@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 import zipfile
 from pathlib import Path
 
@@ -206,9 +205,12 @@ def test_failed_sync_after_copy_leaves_folder_and_index_as_before(make_settings,
 class _Messages(SyncProgress):
     def __init__(self):
         self.messages = []
+        self.waiting = threading.Event()
 
     def message(self, text):
         self.messages.append(text)
+        if text.startswith("waiting: "):
+            self.waiting.set()
 
 
 def test_two_adds_at_once_both_land(make_settings, write):
@@ -230,8 +232,9 @@ def test_two_adds_at_once_both_land(make_settings, write):
                threading.Thread(target=run, args=("lain.md", VOLCANO.replace("2010", "2006"), 1))]
     for thread in threads:
         thread.start()
-    time.sleep(1.0)
-    assert not results  # both wait
+    for p in progress:  # both say they wait for the lock
+        assert p.waiting.wait(120), p.messages
+    assert not results
     holder.release()
     for thread in threads:
         thread.join(120)

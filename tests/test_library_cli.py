@@ -7,16 +7,16 @@ import os
 import signal
 import subprocess
 import sys
-import time
 
 from typer.testing import CliRunner
+from watchdog.events import FileCreatedEvent
 
 from assistant.cli.app import app
 from assistant.index.snapshots import CollectionPaths
 from assistant.library.documents import list_documents
-from assistant.library.watching import FolderWatcher
+from assistant.library.watching import FolderWatcher, _Handler
 from assistant.retrieval.retriever import open_retriever
-from tests.conftest import ROOT
+from tests.helpers import cached_vectors, wait_until
 
 runner = CliRunner()
 PARA = "Pelabuhan {n} melayani kapal peti kemas dan kapal penumpang antarpulau di kepulauan Nusantara."
@@ -76,9 +76,9 @@ def test_killed_add_process_leaves_collection_answering(make_settings, write, tm
     assert first.exit_code == 0, first.output
     files = [str(write(f"baru/p{n:02d}.txt", PARA.format(n=n))) for n in range(30)]  # 30 chunks: 2 batches
     proc = subprocess.Popen([sys.executable, "-m", "assistant", "add", *files, "-c", "uji"],
-                            env={**os.environ, **env, "PYTHONPATH": str(ROOT)},
+                            env={**os.environ, **env},
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    _wait(lambda: _cached(settings) > 1, timeout=120)  # the first batch is stored: kill during the second
+    wait_until(lambda: cached_vectors(settings.vector_cache_dir / "vectors.sqlite") > 1, timeout=120)  # the first batch is stored: kill during the second
     proc.send_signal(signal.SIGKILL)
     assert proc.wait() == -signal.SIGKILL
     hits = open_retriever(settings, "uji").search("sarana diplomatik", 3)
@@ -92,16 +92,6 @@ def test_killed_add_process_leaves_collection_answering(make_settings, write, tm
     assert len(rows) == 31 and all(r["status"] == "indexed" for r in rows)
 
 
-def _cached(settings) -> int:
-    import sqlite3
-
-    try:
-        with sqlite3.connect(f"file:{settings.vector_cache_dir / 'vectors.sqlite'}?mode=ro", uri=True) as db:
-            return db.execute("SELECT count(*) FROM vectors").fetchone()[0]
-    except sqlite3.Error:
-        return 0
-
-
 def test_watcher_syncs_dropped_and_removed_files(make_settings, write):
     settings = make_settings()
     folder = write.folder
@@ -111,14 +101,15 @@ def test_watcher_syncs_dropped_and_removed_files(make_settings, write):
     watcher = FolderWatcher(settings, {"pantau": folder}, debounce=0.3,
                             on_sync=lambda name, report, error: synced.append((name, report, error))).start()
     try:
-        (folder / ".sementara.md").write_text("hidden: ignored", encoding="utf-8")
-        time.sleep(1.0)
-        assert not synced and not watcher.busy()
+        hidden = folder / ".sementara.md"
+        hidden.write_text("hidden: ignored", encoding="utf-8")
+        _Handler(watcher, "pantau", folder.resolve()).on_any_event(FileCreatedEvent(str(hidden)))
+        assert not watcher.busy()  # a hidden file's event starts no sync
         write("baru.md", "# Baru\n\nGunung Merapi meletus besar pada tahun 2010.\n")
-        _wait(lambda: synced and not watcher.busy())
+        wait_until(lambda: synced and not watcher.busy())
         assert synced[-1][2] is None and synced[-1][1].added == ["baru.md"]
         (folder / "awal.md").unlink()
-        _wait(lambda: len(synced) >= 2 and not watcher.busy())
+        wait_until(lambda: len(synced) >= 2 and not watcher.busy())
         assert synced[-1][1].removed == ["awal.md"]
     finally:
         watcher.stop()
@@ -137,20 +128,13 @@ def test_serve_watch_answers_from_a_dropped_file_without_restart(make_settings, 
     sync_collection(settings)
     server = start_server(settings, args=["--watch"]).wait_ready()
     try:
-        _wait(lambda: "watching collection folders" in server.output(), timeout=30, what=server.output)
-        time.sleep(2.5)  # past the catch-up sync at start: what follows is driven by file events
+        # past the catch-up sync at start: what follows is driven by file events
+        wait_until(lambda: "watch: pantau: up to date" in server.output(), timeout=60, what=server.output)
         write("baru.md", "# Baru\n\nGunung Merapi meletus besar pada tahun 2010 dan warga mengungsi.\n")
-        _wait(lambda: "baru.md" in CollectionPaths(settings, "pantau").current_snapshot().manifest["files"],
-              what=server.output)
+        wait_until(lambda: "baru.md" in CollectionPaths(settings, "pantau").current_snapshot().manifest["files"],
+                   what=server.output)
         data = Client(server.url, verbose=False).predict("Kapan Gunung Merapi meletus besar?", api_name="/ask")
         assert data["citations"][0]["source"] == "baru.md" and "2010" in data["answer"]
-        _wait(lambda: "watch: pantau: +1" in server.output(), timeout=10)
+        wait_until(lambda: "watch: pantau: +1" in server.output(), timeout=10)
     finally:
         server.stop()
-
-
-def _wait(condition, timeout: float = 60.0, what=lambda: "") -> None:
-    deadline = time.time() + timeout
-    while not condition():
-        assert time.time() < deadline, f"timed out {what()}"
-        time.sleep(0.1)

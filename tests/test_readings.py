@@ -8,7 +8,7 @@ import pytest
 
 from assistant.ingest.loaders import load_document
 from assistant.retrieval.retriever import open_retriever
-from tests.conftest import KNOWLEDGE
+from tests.helpers import KNOWLEDGE
 
 KEYS = json.loads((KNOWLEDGE / ".readings-keys.json").read_text(encoding="utf-8"))
 READINGS = sorted(p.name for p in KNOWLEDGE.glob("*.md") if p.name != "README.md" and p.name in KEYS)

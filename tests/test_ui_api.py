@@ -8,7 +8,7 @@ import socket
 import httpx
 import pytest
 
-from tests.conftest import KNOWLEDGE, ROOT
+from tests.helpers import KNOWLEDGE, ROOT
 from tests.ui_server import shared_server, start_server
 
 QUESTION = "Apa itu diplomasi siber?"
@@ -141,9 +141,9 @@ def auth_server(indexed_settings, tmp_path_factory):
 def test_login_required_when_configured(auth_server):
     from gradio_client import Client
 
-    with pytest.raises(Exception):
+    with pytest.raises(Exception):  # noqa: B017 (gradio_client raises its own kinds, version to version)
         Client(auth_server.url, verbose=False).predict(QUESTION, api_name="/ask")
-    with pytest.raises(Exception):
+    with pytest.raises(Exception):  # noqa: B017 (gradio_client raises its own kinds, version to version)
         Client(auth_server.url, auth=("siti", "wrong"), verbose=False)
     response = httpx.post(auth_server.url + "gradio_api/call/ask", json={"data": [QUESTION]}, timeout=10)
     assert response.status_code == 401

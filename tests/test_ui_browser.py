@@ -1,6 +1,6 @@
 """The web app in headless Chromium: streamed answers, highlighted sources, abstention, phone layout.
 
-Screenshots go to docs/screenshots/ (committed).
+Screenshots go to a temporary folder; ``ASSISTANT_REFRESH_SCREENSHOTS=1`` refreshes docs/screenshots/ (committed).
 """
 
 from __future__ import annotations
@@ -10,11 +10,9 @@ import re
 
 import pytest
 
-from tests.conftest import ROOT
 from tests.ui_server import CHROMIUM, CHROMIUM_ARGS, shared_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-SHOTS = ROOT / "docs" / "screenshots"
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
 ANSWER_TIMEOUT = 90_000
@@ -65,7 +63,7 @@ def expected_answer(server, question: str) -> dict:
     return Client(server.url, verbose=False).predict(question, api_name="/ask")
 
 
-def test_answer_streams_with_highlighted_sources(open_page, server):
+def test_answer_streams_with_highlighted_sources(open_page, server, shots):
     question = "Apa peran BSSN dalam pengembangan kapasitas siber?"
     page = open_page(DESKTOP)
     examples = page.locator("#chat button.example")
@@ -82,9 +80,8 @@ def test_answer_streams_with_highlighted_sources(open_page, server):
     meta = page.locator("#sources .source-meta").first.inner_text()
     assert expected["citations"][0]["source"] in meta
     assert page.locator("#sources .source-n").first.inner_text() == "[1]"
-    SHOTS.mkdir(parents=True, exist_ok=True)
     page.evaluate("window.scrollTo(0, 0)")
-    page.screenshot(path=str(SHOTS / "chat-desktop.png"))
+    page.screenshot(path=str(shots / "chat-desktop.png"))
 
     ask(page, "Kapan badan itu dibentuk?")  # a follow-up: the session's history goes with it
     page.wait_for_function("document.querySelectorAll('#chat .answer-text, #chat .abstention').length === 2",
@@ -97,7 +94,7 @@ def test_answer_streams_with_highlighted_sources(open_page, server):
     assert page.locator("#chat .answer-text").count() == 0
 
 
-def test_unanswerable_question_shows_abstention_style(open_page):
+def test_unanswerable_question_shows_abstention_style(open_page, shots):
     page = open_page(DESKTOP)
     ask(page, "Bagaimana resep rendang?")
     page.wait_for_selector("#sources-panel[data-state=abstained]", timeout=ANSWER_TIMEOUT)
@@ -108,16 +105,16 @@ def test_unanswerable_question_shows_abstention_style(open_page):
     assert page.locator("#sources mark").count() == 0
     assert page.locator("#sources .closest .source").count() >= 1  # the closest passages are still shown
     page.evaluate("window.scrollTo(0, 0)")
-    page.screenshot(path=str(SHOTS / "chat-abstention-desktop.png"))
+    page.screenshot(path=str(shots / "chat-abstention-desktop.png"))
 
 
-def test_phone_width_example_click(open_page):
+def test_phone_width_example_click(open_page, shots):
     page = open_page(PHONE)
     page.locator("#chat button.example").first.click()
     page.wait_for_selector("#sources mark.quote", timeout=ANSWER_TIMEOUT)
     assert "diplomasi siber" in page.locator("#chat .answer-text").last.inner_text().lower()
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]  # nothing overflows sideways
     page.locator("#chat").evaluate("e => e.scrollIntoView({block: 'start'})")
-    page.screenshot(path=str(SHOTS / "chat-phone.png"))
+    page.screenshot(path=str(shots / "chat-phone.png"))
     page.locator("#sources").evaluate("e => e.scrollIntoView({block: 'start'})")
-    page.screenshot(path=str(SHOTS / "chat-phone-sources.png"))
+    page.screenshot(path=str(shots / "chat-phone-sources.png"))

@@ -8,11 +8,9 @@ import os
 
 import pytest
 
-from tests.conftest import ROOT
 from tests.ui_server import CHROMIUM, CHROMIUM_ARGS, shared_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-SHOTS = ROOT / "docs" / "screenshots"
 RUN_TIMEOUT = 240_000
 
 
@@ -38,7 +36,7 @@ def page(server):
         browser.close()
 
 
-def test_evaluate_tab_runs_a_set_and_shows_its_tables(page):
+def test_evaluate_tab_runs_a_set_and_shows_its_tables(page, shots):
     assert "source.jsonl" in page.locator("#eval-sets").inner_text()
     page.fill("#eval-limit input", "2")
     page.click("#eval-run")
@@ -67,5 +65,4 @@ def test_evaluate_tab_runs_a_set_and_shows_its_tables(page):
     href = link.get_attribute("href")
     data = json.loads(page.request.get(href).text())
     assert [q["id"] for q in data["questions"]] == ["src-01", "src-02"]
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / "evaluate.png"), full_page=True)
+    page.screenshot(path=str(shots / "evaluate.png"), full_page=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import free_port
+from tests.helpers import free_port
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

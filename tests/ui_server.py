@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import atexit
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -14,19 +14,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from assistant.config import OFFLINE_ENVIRONMENT
+from tests.helpers import ROOT, free_port
 
-ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def settings_env(settings, **extra: str) -> dict[str, str]:
@@ -34,7 +26,7 @@ def settings_env(settings, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("ASSISTANT_")}
     env.update(
         ASSISTANT_DATA_DIR=str(settings.data_dir), ASSISTANT_KNOWLEDGE_DIR=str(settings.knowledge_dir),
-        ASSISTANT_COLLECTION=settings.collection, PYTHONPATH=str(ROOT), **OFFLINE_ENVIRONMENT,
+        ASSISTANT_COLLECTION=settings.collection, ASSISTANT_EVALS_DIR=str(ROOT / "evals"), **OFFLINE_ENVIRONMENT,
     )
     if settings.cache_dir:
         env["ASSISTANT_CACHE_DIR"] = str(settings.cache_dir)
@@ -94,15 +86,26 @@ def start_server(settings, port: int | None = None, args: list[str] | None = Non
             cwd=workdir, env=settings_env(settings, **env), stdout=fh, stderr=subprocess.STDOUT,
         )
     server = Server(f"http://127.0.0.1:{port}/", port, process, log)
-    atexit.register(server.stop)
+    _STARTED.append(server)
     return server
 
 
+_STARTED: list[Server] = []
 _SHARED: dict[str, Server] = {}
 
 
+def stop_all() -> None:
+    """Stop every server started in this session and delete their working folders (the session
+    fixture in ``conftest.py`` calls it as its finalizer)."""
+    for server in _STARTED:
+        server.stop()
+        shutil.rmtree(server.log.parent, ignore_errors=True)
+    _STARTED.clear()
+    _SHARED.clear()
+
+
 def shared_server(settings, key: str = "default", **env: str) -> Server:
-    """One server per ``key`` for the whole test session (stopped at exit)."""
+    """One server per ``key`` for the whole test session (stopped by :func:`stop_all`)."""
     server = _SHARED.get(key)
     if server is None or server.process.poll() is not None:
         server = _SHARED[key] = start_server(settings, **env)

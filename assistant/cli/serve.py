@@ -77,6 +77,8 @@ def _watch(settings):
         elif result.added or result.updated or result.removed or result.failed:
             err.print(f"watch: {name}: +{len(result.added)} ~{len(result.updated)} -{len(result.removed)} "
                       f"({len(result.failed)} skipped), {result.chunks} passages", highlight=False)
+        else:
+            err.print(f"watch: {name}: up to date ({result.chunks} passages)", highlight=False)
 
     stop = start_watching(settings, on_sync=report)
     err.print("watching collection folders for changes", highlight=False)

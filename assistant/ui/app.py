@@ -109,12 +109,14 @@ def build_app(assistant: Assistant, library: Library, settings: Settings,
 
 
 def served_paths(settings: Settings) -> list[str]:
-    """Folders whose files the app may serve: the readings of every collection, nothing else."""
+    """Folders whose files the app may serve: the readings of every collection and the Evaluate
+    tab's runs, nothing else."""
     folders = {Path(settings.knowledge_dir).resolve()}
     for row in list_collections(settings):
         if row.get("folder"):
             folders.add(Path(row["folder"]).resolve())
-    return sorted(str(f) for f in folders if f.is_dir())
+    served = [f for f in folders if f.is_dir()] + [settings.eval_runs_dir.resolve()]
+    return sorted(str(f) for f in served)
 
 
 def theme() -> gr.themes.Base:

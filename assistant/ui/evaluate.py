@@ -1,7 +1,9 @@
 """The Evaluate tab: run question sets against the selected collection and answerer.
 
-Presentation only: runs go through :func:`assistant.evaluate.run_sets` and the files are written
-by :func:`assistant.eval_report.write_outputs` (into a temporary folder the app may serve). The tab
+Presentation only: runs go through :func:`assistant.evaluation.runner.run_sets` and the files are
+written by :func:`assistant.evaluation.report.write_outputs` into a folder of the data folder
+(``settings.eval_runs_dir``, one per run, which the app may serve). The sets offered are the
+``*.jsonl`` files of ``settings.evals_dir`` (``ASSISTANT_EVALS_DIR``, default ``evals``). The tab
 shows the metric table, a bar chart of the main metrics per set, the questions worst first, and
 one question's details at a time; ``results.json`` and ``report.md`` can be downloaded.
 """
@@ -9,7 +11,6 @@ one question's details at a time; ``results.json`` and ``report.md`` can be down
 from __future__ import annotations
 
 import html
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -27,14 +28,8 @@ CHART_METRICS = ("recall@5", "mrr@10", "ndcg@10", "citation_precision", "citatio
 QUESTION_COLUMNS = ["id", "set", "lang", "answerable", "verdict", "rank", "question", "cited passage", "answer"]
 
 
-def sets_folder() -> Path:
-    """The project's ``evals/`` folder (next to the ``assistant`` package)."""
-    return Path(__file__).resolve().parents[2] / "evals"
-
-
-def available_sets(folder: Path | None = None) -> list[str]:
-    """Question-set files offered in the picker (paths of ``*.jsonl``)."""
-    folder = folder or sets_folder()
+def available_sets(folder: Path) -> list[str]:
+    """Question-set files offered in the picker (paths of the ``*.jsonl`` in ``folder``)."""
     return [str(p) for p in sorted(folder.glob("*.jsonl"))] if folder.is_dir() else []
 
 
@@ -100,7 +95,8 @@ def details_markdown(question: dict | None) -> str:
 
 def run_evaluation(assistant, paths: list[str], collection: str | None, llm: str | None, limit: int,
                    progress=None) -> dict[str, Any]:
-    """Run the chosen sets and write the files; returns ``results.json`` data plus ``files``."""
+    """Run the chosen sets and write the files (a new folder of ``settings.eval_runs_dir``);
+    returns ``results.json`` data plus ``files``."""
     sets = load_question_sets(paths)
     if limit:
         for qs in sets:
@@ -111,8 +107,7 @@ def run_evaluation(assistant, paths: list[str], collection: str | None, llm: str
             progress((done, total), desc=f"{done}/{total} {item_id}")
 
     run = run_sets(assistant, sets, collection=collection or None, llm=llm or None, progress=step)
-    out = Path(tempfile.mkdtemp(prefix="assistant-eval-"))
-    files = report.write_outputs(run, out)
+    files = report.write_outputs(run, report.default_out_dir(assistant.settings.eval_runs_dir))
     return {**run.to_json(), "files": [str(f) for f in files]}
 
 
@@ -129,7 +124,7 @@ def build(ctx) -> None:
     gr.Markdown("Run question sets against the readings and the answerer selected above. Retrieval is scored on "
                 "the top 10 passages; answers use the normal number of passages. See docs/benchmarks.md.")
     with gr.Row(equal_height=True):
-        choices = available_sets()
+        choices = available_sets(ctx.settings.evals_dir)
         default = [c for c in choices if Path(c).name == "source.jsonl"] or choices[:1]
         sets = gr.Dropdown([(Path(c).name, c) for c in choices], value=default, multiselect=True,
                            label="Question sets", scale=4, elem_id="eval-sets")
