@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -64,6 +64,7 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 7860
     auth: str | None = Field(None, description="'user:password' or a path to a users file.")
+    api_key: SecretStr | None = Field(None, description="Bearer key of the OpenAI-compatible API (required when login is on).")
     max_question_chars: int = 1000
     concurrency_limit: int = 2
     max_upload_mb: float = 25.0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import time
 from pathlib import Path
 from typing import Annotated, Optional
@@ -48,24 +49,71 @@ WatchOpt = Annotated[bool, typer.Option("--watch", help="Sync collections when f
 
 
 def serve(host: HostOpt = None, port: PortOpt = None, collection: CollectionOpt = None, watch: WatchOpt = False) -> None:
-    """Serve the web app (chat with cited passages) until interrupted."""
+    """Serve the web app (chat with cited passages) and the OpenAI-compatible API (/v1) until interrupted."""
     with handle_errors():
         settings = settings_from(host=host, port=port, collection=collection)
         auth = load_auth(settings.auth)
         started = time.perf_counter()
-        app = build(settings)
-        from assistant.ui.app import launch_options
+        app = build(settings, auth)
+        listening = _bind(settings.host, settings.port)
+        server = _server(app, settings)
+    url = f"http://{settings.host}:{settings.port}/"
 
-        _, url, _ = app.launch(prevent_thread_lock=True, quiet=True, **launch_options(settings, auth))
-    err.print(f"ready in {time.perf_counter() - started:.1f} s", highlight=False)
-    print(f"Reading assistant running at {url.rstrip('/')}/  (Ctrl+C to stop)", flush=True)
+    def ready() -> None:
+        err.print(f"ready in {time.perf_counter() - started:.1f} s", highlight=False)
+        _api_notice(settings, url)
+        print(f"Reading assistant running at {url}  (Ctrl+C to stop)", flush=True)
+
+    server.on_ready = ready
     stop_watching = _watch(settings) if watch else None
     try:
-        app.block_thread()
+        server.run(sockets=[listening])
     finally:
         if stop_watching:
             stop_watching()
-        app.close()
+        listening.close()
+
+
+def _api_notice(settings, url: str) -> None:
+    from assistant.api.openai import api_key, key_required
+
+    if settings.auth and api_key(settings) is None:
+        err.print("OpenAI-compatible API: refuses every request until ASSISTANT_API_KEY is set (login is on)",
+                  highlight=False)
+    else:
+        needs = " (bearer key: ASSISTANT_API_KEY)" if key_required(settings) else ""
+        err.print(f"OpenAI-compatible API at {url}v1{needs}", highlight=False)
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    """The listening socket, bound before anything is served (a clear error when the port is taken)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    listening = socket.socket(family, socket.SOCK_STREAM)
+    listening.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        listening.bind((host, port))
+    except OSError as exc:
+        listening.close()
+        raise UsageError(f"cannot listen on {host}:{port} ({exc.strerror or exc}): choose another --port or --host") from None
+    listening.set_inheritable(True)
+    return listening
+
+
+def _server(app, settings):
+    """A uvicorn server for ``app`` (run it on a bound socket); it calls ``on_ready`` once it listens."""
+    import uvicorn
+
+    class Server(uvicorn.Server):
+        on_ready = None
+
+        async def startup(self, sockets=None) -> None:
+            await super().startup(sockets=sockets)
+            if self.started and self.on_ready is not None:
+                self.on_ready()
+
+    config = uvicorn.Config(app, host=settings.host, port=settings.port, log_level="warning", access_log=False,
+                            timeout_graceful_shutdown=5)
+    return Server(config)
 
 
 def _watch(settings):
@@ -85,13 +133,17 @@ def _watch(settings):
     return stop
 
 
-def build(settings):
-    """Build the services (the assistant, warmed up: index, embedder, one answer; the library)
-    and the app around them."""
+def build(settings, auth: list[tuple[str, str]] | None = None):
+    """Build the services (the assistant, warmed up: index, embedder, one answer; the library) and
+    one ASGI app around them: the OpenAI-compatible API under ``/v1`` and the web app at ``/``."""
+    import gradio as gr
+    from fastapi import FastAPI
+
+    from assistant.api.openai import create_api
     from assistant.index.snapshots import CollectionPaths
     from assistant.library.service import Library
     from assistant.service import Assistant
-    from assistant.ui.app import build_app, configure_queue
+    from assistant.ui.app import build_app, configure_queue, launch_options
 
     assistant = Assistant(settings)
     name = settings.collection
@@ -99,7 +151,11 @@ def build(settings):
         raise UsageError(f"collection {name!r} is not indexed yet: run `assistant index --collection {name}` first")
     err.print(f"loading collection {name!r} and warming up…", highlight=False)
     assistant.warm_up(name)
-    return configure_queue(build_app(assistant, Library(settings), settings), settings)
+    blocks = configure_queue(build_app(assistant, Library(settings), settings), settings)
+    app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
+    app.mount("/v1", create_api(assistant, settings))
+    options = {key: value for key, value in launch_options(settings, auth).items() if key != "share"}
+    return gr.mount_gradio_app(app, blocks, path="/", **options)
 
 
 def register(app: typer.Typer) -> None:

@@ -8,23 +8,13 @@ from typing import Any
 
 import gradio as gr
 
+from assistant.answering.questions import clip_question
 from assistant.errors import LLMError, StoreError
 from assistant.types import Answer
 from assistant.ui.context import ANSWER_QUEUE, UIContext
 
-CLIPPED = "Your question was longer than {limit} characters and was shortened. / Pertanyaan dipotong menjadi {limit} karakter."
-
-
 class UserError(Exception):
     """A problem the user can fix (unknown collection or answerer); shown as a message."""
-
-
-def clip_question(text: str | None, limit: int) -> tuple[str, str | None]:
-    """The question cut to ``limit`` characters, with a note when it was cut."""
-    question = (text or "").strip()
-    if len(question) <= limit:
-        return question, None
-    return question[:limit].rstrip(), CLIPPED.format(limit=limit)
 
 
 def run_stream(assistant, question: str, collection: str | None, llm: str | None, k: int | None,
