@@ -60,6 +60,10 @@ class Settings(BaseSettings):
     models_dir: Path | None = Field(None, description="Converted local LLMs (default: data_dir/models).")
     answer_sentences: int = Field(3, description="Most sentences quoted by the extractive answerer.")
     abstain_threshold: float = Field(0.5, description="Answer when P(answerable) is at least this.")
+    reader: bool = Field(True, description="Read the top passages with the reading-comprehension model "
+                         "(short answers, span offsets, the no-answer signal).")
+    reader_weights: Path | None = Field(None, description="Folder of reader weights (default: the shipped ones).")
+    reader_int8: bool = Field(False, description="Run the reader with dynamic int8 quantisation (about 25 % faster, 0.03 lower span F1).")
 
     host: str = "127.0.0.1"
     port: int = 7860

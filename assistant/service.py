@@ -21,7 +21,9 @@ from assistant.answering.abstention import abstention, answerable_probability
 from assistant.answering.conversation import resolve_query
 from assistant.answering.extractive import extractive_answer
 from assistant.answering.llm import FALLBACK_NOTE, stream_llm_answer
+from assistant.answering.partial import partial_answer, raised_by_source
 from assistant.answering.prompts import answer_messages, rewrite_messages
+from assistant.answering.reading import Reading, read_passages
 from assistant.answering.scoring import Sentence, SentenceScorer
 from assistant.answering.signals import Signals, compute_signals
 from assistant.answering.terms import TermWeights, term_alternatives
@@ -46,6 +48,7 @@ class Evidence:
     signals: Signals
     confidence: float
     scoped: bool = False  # the question asks about the source text only
+    reading: Reading | None = None  # the reader's spans over ``passages``
 
 
 class Assistant:
@@ -90,6 +93,14 @@ class Assistant:
                 self._weights[str(folder)] = (TermWeights.from_counts(*counts) if counts else
                                               TermWeights([c.text for c in retriever.index.chunks.values()]))
             return self._weights[str(folder)]
+
+    def reader(self):
+        """The reading-comprehension model (loaded once per process), or None when switched off."""
+        if not self.settings.reader:
+            return None
+        from assistant.models.reader import WEIGHTS_DIR, get_reader  # torch: loaded on the first answer
+
+        return get_reader(self.settings.reader_weights or WEIGHTS_DIR, int8=self.settings.reader_int8)
 
     def available_llms(self) -> list[str]:
         """Answerer names offered to users: ``extractive`` first, then the configured LLMs."""
@@ -146,7 +157,8 @@ class Assistant:
         query = resolve_query(question, history, self._rewriter(llm))
         found = retriever.search(query, max(k, SIGNAL_DEPTH))
         retrieved = time.perf_counter()
-        answer = yield from self._answer(question, query, language, found, k, llm, retriever)
+        earlier = [text for _, text in history or []]
+        answer = yield from self._answer(question, query, language, found, k, llm, retriever, earlier)
         answer.question, answer.query, answer.language = question, query, language
         answer.timings = {"retrieve": retrieved - started, "answer": time.perf_counter() - retrieved,
                           "total": time.perf_counter() - started}
@@ -157,16 +169,19 @@ class Assistant:
             return None
         return lambda question, history: generate(llm, self.settings, rewrite_messages(question, history))
 
-    def evidence(self, query: str, found: list[Passage], k: int, retriever: Retriever) -> Evidence:
-        """Scored sentences and abstention signals for ``query`` over its retrieved passages.
+    def evidence(self, query: str, found: list[Passage], k: int, retriever: Retriever,
+                 scope: bool | None = None) -> Evidence:
+        """Scored sentences, the reader's spans and the abstention signals for ``query`` over its
+        retrieved passages.
 
         A question about the source text ("according to the essay…") is answered from the
         source's passages only, when the collection has a source: a reading that restates or
-        continues the essay is not evidence of what the essay says.
+        continues the essay is not evidence of what the essay says. ``scope`` overrides that
+        decision (False: read every passage alike).
         """
         scorer = self.scorer(retriever)
         weights = self.term_weights(retriever)
-        scoped = refers_to_source(query) and retriever.index.has_source
+        scoped = refers_to_source(query) and retriever.index.has_source if scope is None else scope
         if scoped:  # the source's passages among all retrieved, best first, then the others
             own = [p for p in found if p.chunk.metadata.get("kind") == "source"]
             found = own + [p for p in found if p.chunk.metadata.get("kind") != "source"]
@@ -177,25 +192,61 @@ class Assistant:
         rendering = (expansion.target, expansion.rendering) if expansion else None
         alternatives = term_alternatives(query, retriever.index.glossary)
         sentences = scorer.sentences(query, passages, weights=weights, rendering=rendering, alternatives=alternatives)
-        signals = compute_signals(query, found, sentences, k, weights, alternatives) if passages else Signals()
-        return Evidence(passages or found[:k], sentences, signals, answerable_probability(signals), scoped)
+        reading = self.read(query, passages, rendering)
+        signals = compute_signals(query, found, sentences, k, weights, alternatives, reading) if passages else Signals()
+        return Evidence(passages or found[:k], sentences, signals, answerable_probability(signals), scoped, reading)
+
+    def read(self, query: str, passages: list[Passage], rendering: tuple[str, str] | None) -> Reading | None:
+        """The reader's spans over ``passages``; a question in the other language than the top
+        passage is also read in its glossary rendering."""
+        reader = self.reader()
+        if reader is None or not passages:
+            return None
+        other = rendering is not None and passages[0].chunk.metadata.get("language") == rendering[0] \
+            and detect_language(query) != rendering[0]
+        return read_passages(reader, query, passages, rendering[1] if other and rendering else None)
+
+    def partial(self, question: str, query: str, language: str, found: list[Passage], k: int,
+                retriever: Retriever, evidence: Evidence) -> Answer | None:
+        """For a question about the source text that the source only raises (a heading, an open
+        question) while a related reading answers it: what the source says and what the reading
+        that continues it says. None when the source does not raise it or no reading answers."""
+        weights = self.term_weights(retriever)
+        alternatives = term_alternatives(query, retriever.index.glossary)
+        raised = raised_by_source(query, evidence.passages, weights, alternatives)
+        if raised is None:
+            return None
+        others = [p for p in found if p.chunk.metadata.get("kind") != "source"]
+        other = self.evidence(query, others, k, retriever, scope=False)
+        if not others or other.confidence < self.settings.abstain_threshold:
+            return None
+        answer = partial_answer(question, language, raised, other.sentences, other.reading, found[:k],
+                                limit=max(1, self.settings.answer_sentences - 1))
+        if answer is not None:
+            answer.confidence = other.confidence
+        return answer
 
     def _answer(self, question: str, query: str, language: str, found: list[Passage], k: int, llm: str,
-                retriever: Retriever):
+                retriever: Retriever, earlier: list[str]):
         found_k = found[:k]
         evidence = self.evidence(query, found, k, retriever)
         passages, sentences, confidence = evidence.passages, evidence.sentences, evidence.confidence
+        answer = None
         if confidence < self.settings.abstain_threshold:
-            answer = abstention(question, language, found_k, confidence, scoped=evidence.scoped)
+            if evidence.scoped:
+                answer = self.partial(question, query, language, found, k, retriever, evidence)
+            answer = answer or abstention(question, language, found_k, confidence, scoped=evidence.scoped)
         elif llm == "extractive":
-            answer = extractive_answer(question, language, passages, sentences, self.settings.answer_sentences)
+            answer = extractive_answer(question, language, passages, sentences, self.settings.answer_sentences,
+                                       evidence.reading, earlier)
             answer.passages = found_k
         else:
             answer = yield from self._llm_answer(question, language, passages, sentences,
                                                  self.scorer(retriever), llm)
         if answer.llm == "extractive" or answer.abstained:
             yield answer.text
-        answer.confidence = confidence
+        if not answer.partial:
+            answer.confidence = confidence
         return answer
 
     def _llm_answer(self, question, language, passages, sentences, scorer, llm: str):

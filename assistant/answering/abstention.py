@@ -9,15 +9,18 @@ from assistant.answering.signals import Signals
 from assistant.types import Answer, Passage
 
 # Logistic-regression weights fitted by benchmarks/abstention.py (see docs/benchmarks.md).
-WEIGHTS = [7.0, -4.4, 15.6, 1.54, 1.45, -2.29, -2.61, -0.43, 0.38, -0.6, 0.84]
-BIAS = -20.79
+WEIGHTS = [1.34, -24.77, 22.24, 0.89, 1.69, -1.97, -2.64, -0.68, 1.09, -0.71, 0.46, 3.28]
+BIAS = -19.32
 
 
 def answerable_probability(signals: Signals, weights: list[float] | None = None, bias: float | None = None) -> float:
     """Calibrated probability that the passages answer the question (logistic model)."""
     w = WEIGHTS if weights is None else weights
     b = BIAS if bias is None else bias
-    z = b + sum(wi * xi for wi, xi in zip(w, signals.vector()))
+    x = signals.vector()
+    if len(w) != len(x):
+        raise ValueError(f"{len(w)} abstention weights for {len(x)} signals: refit with benchmarks.abstention")
+    z = b + sum(wi * xi for wi, xi in zip(w, x))
     return 1.0 / (1.0 + math.exp(-max(-60.0, min(60.0, z))))
 
 

@@ -130,6 +130,9 @@ def extractive_answer(question: str, language: str, passages: list[Passage], sen
     earlier answers, whose quotes are not repeated unless nothing else answers.
     """
     candidates = not_quoted_before(sentences, earlier or [])
+    if reading is not None:  # a span in a heading or a question of the text answers nothing, as its sentence
+        reading = reading.without(lambda s: not any(t.passage is s.passage and t.start <= s.start < t.end
+                                                    for t in sentences))
     span = reading.best if reading else None
     if reading is not None and span is not None and earlier and candidates is not sentences:
         span = reading.without(lambda s: quoted_before(span_sentence(s, sentences), earlier)).best

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from assistant.answering.reading import Reading
 from assistant.answering.scoring import Sentence, passage_language
 from assistant.answering.terms import Alternatives, TermWeights, coverage, covered, term_alternatives
 from assistant.text.language import detect_language
@@ -30,6 +31,7 @@ class Signals:
     unknown_terms: float = 0.0
     missing_key: float = 0.0
     cross_language: float = 0.0
+    reader_margin: float = 0.0  # the reader's best span score over its no-answer score, minus its threshold
 
     def vector(self) -> list[float]:
         return [getattr(self, name) for name in SIGNAL_NAMES]
@@ -37,7 +39,7 @@ class Signals:
 
 SIGNAL_NAMES = ["top_dense", "dense_margin", "best_sentence", "sentence_coverage", "passage_coverage",
                 "missing_numbers", "type_unanswered", "unknown_names", "unknown_terms", "missing_key",
-                "cross_language"]
+                "cross_language", "reader_margin"]
 
 _APOSTROPHES = str.maketrans({"\u2019": "'"})
 
@@ -97,9 +99,11 @@ def type_unanswered(query: str, texts: str) -> float:
 
 
 def compute_signals(query: str, passages: list[Passage], sentences: list[Sentence], k: int = 5,
-                    weights: TermWeights | None = None, alternatives: Alternatives | None = None) -> Signals:
+                    weights: TermWeights | None = None, alternatives: Alternatives | None = None,
+                    reading: Reading | None = None) -> Signals:
     """The abstention signals for a query, its retrieved passages (best first, ideally more
-    than ``k``: the rest serve as the background for the margin) and their scored sentences."""
+    than ``k``: the rest serve as the background for the margin), their scored sentences and
+    the reader's spans (``reading``; its margin is clipped to [-10, 10] and scaled to [-1, 1])."""
     if not passages:
         return Signals()
     dense = [p.dense_score or 0.0 for p in passages]
@@ -127,4 +131,5 @@ def compute_signals(query: str, passages: list[Passage], sentences: list[Sentenc
         unknown_terms=unknown_share(q_tokens, weights, alternatives),
         missing_key=missing_key(q_tokens, top_tokens, weights, alternatives),
         cross_language=float(best is not None and passage_language(best.passage) != detect_language(query)),
+        reader_margin=max(-10.0, min(10.0, reading.margin)) / 10.0 if reading is not None else 0.0,
     )

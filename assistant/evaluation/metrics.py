@@ -72,9 +72,10 @@ RANK_DEPTH = 10
 RECALL_KS = (1, 3, 5, 10)
 RETRIEVAL_METRICS = tuple(f"recall@{k}" for k in RECALL_KS) + ("mrr@10", "ndcg@10")
 ANSWER_METRICS = ("ok_rate", "citation_precision", "citation_recall", "quote_validity",
-                  "abstention_precision", "abstention_recall", "abstention_f1", "answered_rate", "token_f1")
+                  "abstention_precision", "abstention_recall", "abstention_f1", "answered_rate", "token_f1",
+                  "exact_match")
 LATENCY_METRICS = ("retrieve_p50", "retrieve_p95", "answer_p50", "answer_p95", "total_p50", "total_p95")
-COUNT_METRICS = ("n", "answerable", "unanswerable", "abstained", "errors", "tp", "fp", "fn", "tn")
+COUNT_METRICS = ("n", "answerable", "unanswerable", "abstained", "partial", "errors", "tp", "fp", "fn", "tn")
 METRICS = RETRIEVAL_METRICS + ANSWER_METRICS + LATENCY_METRICS + COUNT_METRICS
 
 
@@ -125,6 +126,15 @@ def token_f1(prediction: str, reference: str) -> float:
         return 0.0
     precision, recall = common / len(pred), common / len(ref)
     return 2 * precision * recall / (precision + recall)
+
+
+def exact_match(prediction: str, reference: str) -> float:
+    """1.0 when the two answers have the same tokens (case, punctuation and markers ignored).
+
+    >>> exact_match("November 2001 [2].", "november 2001")
+    1.0
+    """
+    return float(answer_tokens(prediction) == answer_tokens(reference))
 
 
 def ratio(numerator: float, denominator: float) -> float | None:

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from assistant.evaluation.metrics import ranking_scores, token_f1
+from assistant.evaluation.metrics import exact_match, ranking_scores, token_f1
 from assistant.evaluation.relevance import RelevanceJudge
 from assistant.evaluation.sets import EvalItem
 from assistant.types import Answer, Chunk, Citation, Passage
@@ -31,6 +31,8 @@ class QuestionResult:
     retrieved: list[dict] = field(default_factory=list)
     answer: str = ""
     abstained: bool = False
+    partial: bool = False
+    short_answer: str | None = None
     llm: str = ""
     citations: list[dict] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
@@ -39,11 +41,19 @@ class QuestionResult:
     scores: dict[str, float] = field(default_factory=dict)
     first_relevant_rank: int | None = None
     token_f1: float | None = None
+    exact_match: float | None = None
     verdict: str = ""
     error: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
+
+    @property
+    def declined(self) -> bool:
+        """Declined, for the abstention metrics: an abstention, or a partial answer to an unanswerable
+        question (it says the source goes no further and quotes the reading that continues it as a
+        separate text, which is the right reply to such a question; see evals/README.md)."""
+        return self.abstained or (self.partial and not self.answerable)
 
 
 def verdict(result: QuestionResult) -> str:
@@ -53,7 +63,7 @@ def verdict(result: QuestionResult) -> str:
     if any(not c["quote_valid"] for c in result.citations):
         return "invalid quote"
     if not result.answerable:
-        return "ok" if result.abstained else "should abstain"
+        return "ok" if result.declined else "should abstain"
     if result.abstained:
         return "false abstention"
     return "ok" if any(c["relevant"] for c in result.citations) else "unsupported"
@@ -101,6 +111,9 @@ def score_question(item: EvalItem, answer: Answer | None, ranking: list[Passage]
         result.llm, result.notes = answer.llm, list(answer.notes)
         result.timings = {k: round(v, 4) for k, v in answer.timings.items()}
         result.citations = [citation_row(c, chunks, judge, item.gold_quotes) for c in answer.citations]
-        if item.reference_answer:
-            result.token_f1 = token_f1(answer.text, item.reference_answer)
+        result.partial, result.short_answer = answer.partial, answer.short_answer
+        if item.reference_answer:  # the short answer when the reader gave one, else the whole reply
+            prediction = answer.short_answer if answer.short_answer and not answer.partial else answer.text
+            result.token_f1 = token_f1(prediction, item.reference_answer)
+            result.exact_match = exact_match(prediction, item.reference_answer)
     return result

@@ -1,0 +1,75 @@
+"""The reader in every answer, on the real default collection with the shipped reader weights:
+a short answer span with its offsets, a no-answer, a partial answer and a follow-up that brings
+new information."""
+
+from __future__ import annotations
+
+import pytest
+
+SOURCE = "diplomasi-siber-dan-liberalisme.md"
+BUDAPEST = "konvensi-budapest-dan-konvensi-pbb-kejahatan-siber.md"
+CONTINUATION = "pandangan-liberalisme-terhadap-diplomasi-siber.md"
+
+
+@pytest.fixture(scope="module")
+def assistant(indexed_settings):
+    from assistant.service import Assistant
+
+    return Assistant(indexed_settings)
+
+
+def test_a_span_leads_the_answer_and_is_marked_in_its_citation(assistant):
+    answer = assistant.ask("Kapan Konvensi Budapest dibuka untuk ditandatangani?")
+    assert not answer.abstained
+    assert answer.short_answer and "2001" in answer.short_answer
+    marked = [c for c in answer.citations if c.answer_start is not None]
+    assert len(marked) == 1 and marked[0].source == BUDAPEST
+    citation = marked[0]
+    assert citation.text[citation.answer_start:citation.answer_end] == answer.short_answer
+    assert answer.short_answer in citation.quote  # the span sits inside the quoted sentence
+    assert answer.text.startswith(f"Jawaban singkat: {answer.short_answer} [{citation.n}].")
+    assert answer.to_json()["citations"][citation.n - 1]["answer_start"] == citation.answer_start
+
+
+def test_the_reader_finds_no_answer_in_a_near_miss(assistant):
+    from assistant.service import SIGNAL_DEPTH
+
+    question = "Siapa presiden pertama Indonesia?"
+    retriever = assistant.retriever()
+    evidence = assistant.evidence(question, retriever.search(question, SIGNAL_DEPTH), 5, retriever)
+    assert evidence.reading is not None and evidence.reading.best is None  # no passage answers
+    assert evidence.signals.reader_margin < 0
+    answer = assistant.ask(question)
+    assert answer.abstained and answer.short_answer is None
+
+
+def test_the_essay_only_raises_liberalism_and_a_reading_continues_it(assistant):
+    answer = assistant.ask("What does the essay say about liberalism?")
+    assert answer.partial and not answer.abstained
+    first, *rest = answer.citations
+    assert first.source == SOURCE and "liberalisme" in first.quote.lower()
+    assert rest and all(c.source != SOURCE for c in rest)  # the continuation is cited as another text
+    assert any(c.source == CONTINUATION for c in rest)
+    assert answer.text.startswith("The source text only raises this:")
+    assert "not the essay itself" in answer.text
+
+
+def test_a_follow_up_does_not_repeat_the_sentence_already_quoted(assistant):
+    from assistant.answering.conversation import Conversation
+
+    chat = Conversation(assistant)
+    first = chat.ask("Apa saja komponen penting dari persenjataan diplomasi siber?")
+    second = chat.ask("Mengapa?")
+    assert not first.abstained and not second.abstained
+    quoted_first = {c.quote for c in first.citations}
+    assert quoted_first and not quoted_first & {c.quote for c in second.citations}
+
+
+def test_a_self_contained_question_after_another_is_searched_alone(assistant):
+    from assistant.answering.conversation import Conversation
+
+    chat = Conversation(assistant)
+    chat.ask("Apa itu diplomasi siber?")
+    answer = chat.ask("Apa itu Konvensi Budapest?")
+    assert answer.query == "Apa itu Konvensi Budapest?"
+    assert answer.citations and answer.citations[0].source == BUDAPEST
