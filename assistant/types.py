@@ -90,8 +90,14 @@ class Passage:
         scores (as in ``search --json`` ``results``)."""
         chunk = self.chunk
         data: dict[str, Any] = {
-            "rank": self.rank, "chunk_id": chunk.id, "source": chunk.source, "title": chunk.title,
-            "location": chunk.location, "text": chunk.text, "start": chunk.start, "end": chunk.end,
+            "rank": self.rank,
+            "chunk_id": chunk.id,
+            "source": chunk.source,
+            "title": chunk.title,
+            "location": chunk.location,
+            "text": chunk.text,
+            "start": chunk.start,
+            "end": chunk.end,
             "score": round(self.score, 6),
         }
         if scores:
@@ -145,13 +151,19 @@ class Answer:
         """The ``assistant ask --json`` object (the CLI contract in DESIGN.md, plus the README's
         additions), also returned by the web app's ``/ask`` endpoint."""
         return {
-            "question": self.question, "query": self.query, "answer": self.text,
-            "abstained": self.abstained, "language": self.language, "llm": self.llm,
-            "short_answer": self.short_answer, "partial": self.partial,
+            "question": self.question,
+            "query": self.query,
+            "answer": self.text,
+            "abstained": self.abstained,
+            "language": self.language,
+            "llm": self.llm,
+            "short_answer": self.short_answer,
+            "partial": self.partial,
             "citations": [c.to_json() for c in self.citations],
             "seconds": round(self.timings.get("total", 0.0), 4),
             "timings": {k: round(v, 4) for k, v in self.timings.items()},
             "confidence": None if self.confidence is None else round(self.confidence, 4),
-            "notes": self.notes, "unsupported": self.unsupported,
+            "notes": self.notes,
+            "unsupported": self.unsupported,
             "passages": [p.to_json() for p in self.passages],
         }

@@ -132,14 +132,21 @@ def fit(sets: dict[str, tuple[list, list]], held_out: dict[str, tuple[list, list
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data-dir", type=Path, default=Path(".assistant/bench/abstention"),
-                        help="indexes, vector cache and signals.json of this benchmark")
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        default=Path(".assistant/bench/abstention"),
+        help="indexes, vector cache and signals.json of this benchmark",
+    )
     add_data_argument(parser)
     parser.add_argument("--per-set", type=int, default=150)
     parser.add_argument("--others", type=int, default=500)
     parser.add_argument("--fit", action="store_true")
-    parser.add_argument("--report-held-out", action="store_true",
-                        help="Also report the held-out set (do this once a change is final, not while choosing).")
+    parser.add_argument(
+        "--report-held-out",
+        action="store_true",
+        help="Also report the held-out set (do this once a change is final, not while choosing).",
+    )
     parser.add_argument("--c", type=float, default=1.0, help="Inverse regularisation strength of the fit.")
     parser.add_argument("--skip-tydi", action="store_true")
     parser.add_argument("--from-signals", action="store_true", help="Reuse DATA_DIR/signals.json of an earlier run.")
@@ -157,8 +164,11 @@ def main() -> None:
     sync_collection(settings)
     assistant = Assistant(settings)
     sets = {name: own_set(assistant, files) for name, files in OWN_SETS.items()}
-    held_out = {name: own_set(assistant, files) for name, files in HELD_OUT.items()
-                if args.report_held_out and all(f.exists() for f in files)}
+    held_out = {
+        name: own_set(assistant, files)
+        for name, files in HELD_OUT.items()
+        if args.report_held_out and all(f.exists() for f in files)
+    }
     if not args.skip_tydi:
         answerable, unanswerable = tydi_collection(settings, args.data, args.per_set, args.others)
         sets["tydi/idk-mrc"] = (
@@ -170,8 +180,10 @@ def main() -> None:
 
 
 OWN_SETS = {  # fitted on (each also reported when left out of the fit)
-    "knowledge calibration": [EVALS / "calibration/knowledge-answerable.jsonl",
-                              EVALS / "calibration/knowledge-unanswerable.jsonl"],
+    "knowledge calibration": [
+        EVALS / "calibration/knowledge-answerable.jsonl",
+        EVALS / "calibration/knowledge-unanswerable.jsonl",
+    ],
     "evals/source": [EVALS / "source.jsonl"],
     "evals/readings": [EVALS / "readings.jsonl"],
 }

@@ -62,10 +62,15 @@ def main() -> None:
         clear_query_cache()  # each warm question embeds its query again, like a new question
         warm.extend(timed_pass(assistant, qs))
     repeat = timed_pass(assistant, qs)
-    for name, times in (("first pass (sentence vectors embedded)", cold), ("warm", warm),
-                        ("repeated question (query vector memoised)", repeat)):
-        print(f"{name:<40} n={len(times):<3} p50={statistics.median(times) * 1000:7.0f} ms  "
-              f"p95={percentile(times, 0.95) * 1000:7.0f} ms  max={max(times) * 1000:7.0f} ms")
+    for name, times in (
+        ("first pass (sentence vectors embedded)", cold),
+        ("warm", warm),
+        ("repeated question (query vector memoised)", repeat),
+    ):
+        print(
+            f"{name:<40} n={len(times):<3} p50={statistics.median(times) * 1000:7.0f} ms  "
+            f"p95={percentile(times, 0.95) * 1000:7.0f} ms  max={max(times) * 1000:7.0f} ms"
+        )
 
 
 if __name__ == "__main__":

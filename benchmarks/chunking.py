@@ -47,12 +47,14 @@ def evaluate(settings, questions: list[dict]) -> dict[str, float]:
         quotes = [norm(g) for g in q["gold_quotes"]]
         relevant = {p.chunk.id for p in passages if any(g in norm(p.chunk.text) for g in quotes)}
         ranked = [p.chunk.id for p in passages]
-        rows.append({
-            "recall@1": float(bool(relevant & set(ranked[:1]))),
-            "recall@3": float(bool(relevant & set(ranked[:3]))),
-            "recall@5": float(bool(relevant & set(ranked[:5]))),
-            "mrr@10": mrr_at_k(ranked, relevant, 10) if relevant else 0.0,
-        })
+        rows.append(
+            {
+                "recall@1": float(bool(relevant & set(ranked[:1]))),
+                "recall@3": float(bool(relevant & set(ranked[:3]))),
+                "recall@5": float(bool(relevant & set(ranked[:5]))),
+                "mrr@10": mrr_at_k(ranked, relevant, 10) if relevant else 0.0,
+            }
+        )
     summary = mean_metrics(rows)
     lengths = [len(c.text) for c in retriever.index.chunks.values()]
     summary.update(chunks=len(lengths), mean_chars=statistics.mean(lengths))
@@ -79,11 +81,19 @@ def main() -> None:
             if overlap >= size:
                 continue
             with tempfile.TemporaryDirectory() as tmp:
-                settings = Settings(data_dir=Path(tmp), cache_dir=args.cache_dir, knowledge_dir=KNOWLEDGE,
-                                    chunk_size=size, chunk_overlap=overlap)
+                settings = Settings(
+                    data_dir=Path(tmp),
+                    cache_dir=args.cache_dir,
+                    knowledge_dir=KNOWLEDGE,
+                    chunk_size=size,
+                    chunk_overlap=overlap,
+                )
                 m = evaluate(settings, questions)
-            print(f"| {size} | {overlap} | {m['chunks']} | {m['mean_chars']:.0f} | {m['recall@1']:.3f} | "
-                  f"{m['recall@3']:.3f} | {m['recall@5']:.3f} | {m['mrr@10']:.3f} |", flush=True)
+            print(
+                f"| {size} | {overlap} | {m['chunks']} | {m['mean_chars']:.0f} | {m['recall@1']:.3f} | "
+                f"{m['recall@3']:.3f} | {m['recall@5']:.3f} | {m['mrr@10']:.3f} |",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

@@ -19,8 +19,12 @@ DEFAULT_DATA = ROOT.parent / "shared" / "data"
 
 def add_data_argument(parser: argparse.ArgumentParser) -> None:
     """``--data DIR``: the shared data folder (TyDi QA, IDK-MRC)."""
-    parser.add_argument("--data", type=Path, default=DEFAULT_DATA,
-                        help="shared data folder with tydiqa-id/ and idk-mrc/ (default: ../shared/data beside the repository)")
+    parser.add_argument(
+        "--data",
+        type=Path,
+        default=DEFAULT_DATA,
+        help="shared data folder with tydiqa-id/ and idk-mrc/ (default: ../shared/data beside the repository)",
+    )
 
 
 def read_jsonl(path: Path) -> list[dict]:

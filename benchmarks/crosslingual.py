@@ -51,7 +51,9 @@ def key_ranks(retriever, depth: int = 20) -> list[tuple[str, str, int | None]]:
     for name, key in keys.items():
         for lang in ("id", "en"):
             passages = retriever.search(key[f"question_{lang}"], depth)
-            rank = next((p.rank for p in passages if p.chunk.source == name and key["key_passage"] in p.chunk.text), None)
+            rank = next(
+                (p.rank for p in passages if p.chunk.source == name and key["key_passage"] in p.chunk.text), None
+            )
             rows.append((name, lang, rank))
     return rows
 
@@ -119,8 +121,10 @@ def print_latency(settings, rounds: int = 2) -> None:
                 retriever.search(q, 20)
                 times.append((time.perf_counter() - started) * 1000)
         times.sort()
-        print(f"| {'on' if flag else 'off'} | {len(times)} | {statistics.median(times):.1f} | "
-              f"{times[min(len(times) - 1, int(0.95 * len(times)))]:.1f} |")
+        print(
+            f"| {'on' if flag else 'off'} | {len(times)} | {statistics.median(times):.1f} | "
+            f"{times[min(len(times) - 1, int(0.95 * len(times)))]:.1f} |"
+        )
     print()
 
 
@@ -135,13 +139,25 @@ def dev_questions() -> list[dict]:
     rows = []
     for name, key in json.loads(KEYS.read_text(encoding="utf-8")).items():
         for lang in ("id", "en"):
-            rows.append({"question": key[f"question_{lang}"], "lang": lang, "key": True,
-                         "relevant": lambda c, n=name, k=key["key_passage"]: c.source == n and k in c.text})
+            rows.append(
+                {
+                    "question": key[f"question_{lang}"],
+                    "lang": lang,
+                    "key": True,
+                    "relevant": lambda c, n=name, k=key["key_passage"]: c.source == n and k in c.text,
+                }
+            )
     for line in DEV.read_text(encoding="utf-8").splitlines():
         item = json.loads(line)
         gold = [_norm(q) for q in item["gold_quotes"]]
-        rows.append({"question": item["question"], "lang": item["lang"], "key": False,
-                     "relevant": lambda c, g=gold: any(q in _norm(c.text) for q in g)})
+        rows.append(
+            {
+                "question": item["question"],
+                "lang": item["lang"],
+                "key": False,
+                "relevant": lambda c, g=gold: any(q in _norm(c.text) for q in g),
+            }
+        )
     return rows
 
 
@@ -184,7 +200,9 @@ def variant_ranks(retriever, questions: list[dict], combine: str | None, text: s
         b = np.array([index.lexical.score_of(raw, i) for i in ids], dtype=np.float32)
         dq = matrix @ embed_query(index.embedder, query)
         d = dq
-        candidates = set(np.argsort(-dq, kind="stable")[:n]) | {i for i in np.argsort(-b, kind="stable")[:n] if b[i] > 0}
+        candidates = set(np.argsort(-dq, kind="stable")[:n]) | {
+            i for i in np.argsort(-b, kind="stable")[:n] if b[i] > 0
+        }
         if expansion and combine != "none":
             t = expansion.rendering if text == "rendering" else expansion.terms
             dt = matrix @ embed_query(index.embedder, t)
@@ -229,7 +247,9 @@ def print_variants(settings) -> None:
             parts = []
             for lang in ("id", "en"):
                 rs = [r for q, r in zip(questions, ranks) if not q["key"] and q["lang"] == lang]
-                value = {"r1": lambda r: r == 1, "r5": lambda r: r <= 5, "mrr": lambda r: 1 / r if r <= 10 else 0}[metric]
+                value = {"r1": lambda r: r == 1, "r5": lambda r: r <= 5, "mrr": lambda r: 1 / r if r <= 10 else 0}[
+                    metric
+                ]
                 parts.append(f"{sum(value(r) for r in rs if r) / len(rs):.3f}")
             cells.append(" / ".join(parts))
         print(f"| {name} | {keys}/18 | " + " | ".join(cells) + " |")
@@ -249,10 +269,14 @@ def print_tydi(data_dir: Path, queries: Path) -> None:
     retriever = Retriever(index, settings.candidates, settings.dense_weight)
     expanded = None
     if queries.exists():
-        questions = [json.loads(line)["question"] for line in queries.read_text(encoding="utf-8").splitlines() if line.strip()]
+        questions = [
+            json.loads(line)["question"] for line in queries.read_text(encoding="utf-8").splitlines() if line.strip()
+        ]
         expanded = sum(retriever.expansion(q) is not None for q in questions)
-    print(f"## TyDi ({collections[0]}): {len(index.chunks)} chunks, chunk languages {sorted(index.languages) or 'none'}; "
-          f"questions expanded: {expanded if expanded is not None else 'queries not found'}\n")
+    print(
+        f"## TyDi ({collections[0]}): {len(index.chunks)} chunks, chunk languages {sorted(index.languages) or 'none'}; "
+        f"questions expanded: {expanded if expanded is not None else 'queries not found'}\n"
+    )
 
 
 def main() -> None:
@@ -260,8 +284,12 @@ def main() -> None:
     parser.add_argument("--variants", action="store_true", help="also compare the dense variants on the dev set")
     parser.add_argument("--tydi", type=Path, metavar="DATA_DIR", help="data folder holding the TyDi collection")
     add_data_argument(parser)
-    parser.add_argument("--tydi-queries", type=Path, default=None,
-                        help="TyDi validation questions (third-party data, read in place; default: DATA/tydiqa-id/queries_valid.jsonl)")
+    parser.add_argument(
+        "--tydi-queries",
+        type=Path,
+        default=None,
+        help="TyDi validation questions (third-party data, read in place; default: DATA/tydiqa-id/queries_valid.jsonl)",
+    )
     parser.add_argument("--no-eval", action="store_true", help="skip the two assistant eval runs")
     args = parser.parse_args()
     args.tydi_queries = args.tydi_queries or args.data / "tydiqa-id/queries_valid.jsonl"

@@ -39,7 +39,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     add_data_argument(parser)
     parser.add_argument("--corpus", type=Path, default=None, help="default: DATA/tydiqa-id/corpus.jsonl")
     parser.add_argument("--queries", type=Path, default=None, help="default: DATA/tydiqa-id/queries_valid.jsonl")
-    parser.add_argument("--unanswerable", type=Path, default=None, help="default: DATA/idk-mrc/unanswerable_valid.jsonl")
+    parser.add_argument(
+        "--unanswerable", type=Path, default=None, help="default: DATA/idk-mrc/unanswerable_valid.jsonl"
+    )
     parser.add_argument("--data-dir", type=Path, default=Path(".assistant/bench"), help="index and vector cache")
     parser.add_argument("--out", type=Path, default=Path(".assistant/bench/external"), help="rows.jsonl, summary.json")
     parser.add_argument("--llm", default="extractive")
@@ -80,9 +82,15 @@ def ask_row(assistant, collection: str, q: dict, llm: str) -> dict:
     answer = assistant.ask(q["question"], collection=collection, llm=llm)
     ranking = [p.chunk.id for p in assistant.retriever(collection).search(answer.query, 10)]
     gold = set(q.get("gold_passage_ids") or [])
-    row = {"id": q["id"], "answerable": q["answerable"], "abstained": answer.abstained,
-           "confidence": answer.confidence, "timings": answer.timings, "ranking": ranking,
-           "cited": [c.chunk_id for c in answer.citations]}
+    row = {
+        "id": q["id"],
+        "answerable": q["answerable"],
+        "abstained": answer.abstained,
+        "confidence": answer.confidence,
+        "timings": answer.timings,
+        "ranking": ranking,
+        "cited": [c.chunk_id for c in answer.citations],
+    }
     if q["answerable"]:
         row["scores"] = {**retrieval_metrics(ranking, gold), "recall@3": recall_at_k(ranking, gold, 3)}
         row["cites_gold"] = bool(gold & set(row["cited"]))
@@ -129,7 +137,7 @@ def main(argv: list[str] | None = None) -> int:
     rows_path = args.out / "rows.jsonl"
     rows = read_jsonl(rows_path) if rows_path.exists() else []
     done = {r["id"] for r in rows}
-    todo = [q for q in questions(args) if q["id"] not in done][:args.max_new]
+    todo = [q for q in questions(args) if q["id"] not in done][: args.max_new]
     started = time.perf_counter()
     with open(rows_path, "a", encoding="utf-8") as fh:
         for i, q in enumerate(todo, 1):
@@ -140,8 +148,12 @@ def main(argv: list[str] | None = None) -> int:
             if i % 20 == 0 or i == len(todo):
                 print(f"{i}/{len(todo)} {time.perf_counter() - started:.0f}s", file=sys.stderr, flush=True)
     wanted = {q["id"] for q in questions(args)}
-    summary = {"collection": collection, "llm": args.llm, "embedder": settings.embedder,
-               **summarize([r for r in rows if r["id"] in wanted])}
+    summary = {
+        "collection": collection,
+        "llm": args.llm,
+        "embedder": settings.embedder,
+        **summarize([r for r in rows if r["id"] in wanted]),
+    }
     (args.out / "summary.json").write_text(json.dumps(summary, indent=1), encoding="utf-8")
     for key, value in summary.items():
         print(f"{key:<22} {value}")

@@ -75,10 +75,16 @@ def main() -> None:
     rest = [s for r in runs for s in r["answer_seconds"][1:]]
     tenth = [r["answer_seconds"][-1] for r in runs]
     print(f"runs: {len(runs)}, questions per run: {args.questions}")
-    print(f"serve -> first page:      median {statistics.median(pages):6.2f} s  (min {min(pages):.2f}, max {max(pages):.2f})")
-    print(f"first answer (extractive): median {statistics.median(firsts):6.3f} s  (min {min(firsts):.3f}, max {max(firsts):.3f})")
+    print(
+        f"serve -> first page:      median {statistics.median(pages):6.2f} s  (min {min(pages):.2f}, max {max(pages):.2f})"
+    )
+    print(
+        f"first answer (extractive): median {statistics.median(firsts):6.3f} s  (min {min(firsts):.3f}, max {max(firsts):.3f})"
+    )
     if rest:
-        print(f"answers 2..n:              median {statistics.median(rest):6.3f} s  (min {min(rest):.3f}, max {max(rest):.3f})")
+        print(
+            f"answers 2..n:              median {statistics.median(rest):6.3f} s  (min {min(rest):.3f}, max {max(rest):.3f})"
+        )
         print(f"last answer:               median {statistics.median(tenth):6.3f} s")
 
 

@@ -29,11 +29,15 @@ def main() -> None:
         questions = load_questions([EVALS / f"{name}.jsonl"])
         for boost in args.boosts:
             with tempfile.TemporaryDirectory() as tmp:
-                settings = Settings(data_dir=Path(tmp), cache_dir=args.cache_dir, knowledge_dir=KNOWLEDGE,
-                                    source_boost=boost)
+                settings = Settings(
+                    data_dir=Path(tmp), cache_dir=args.cache_dir, knowledge_dir=KNOWLEDGE, source_boost=boost
+                )
                 m = evaluate(settings, questions)
-            print(f"| {name} | {boost:g} | {m['recall@1']:.3f} | {m['recall@3']:.3f} | {m['recall@5']:.3f} | "
-                  f"{m['mrr@10']:.3f} |", flush=True)
+            print(
+                f"| {name} | {boost:g} | {m['recall@1']:.3f} | {m['recall@3']:.3f} | {m['recall@5']:.3f} | "
+                f"{m['mrr@10']:.3f} |",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

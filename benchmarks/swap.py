@@ -41,11 +41,23 @@ from assistant.index.sync import sync_collection
 from assistant.library.documents import add_documents, remove_documents
 from benchmarks.common import KNOWLEDGE, add_data_argument
 
-TOPICS = ["pelabuhan", "perikanan", "navigasi", "mangrove", "terumbu karang", "garis pantai", "kapal penumpang",
-          "logistik", "cuaca laut", "diplomasi maritim"]
+TOPICS = [
+    "pelabuhan",
+    "perikanan",
+    "navigasi",
+    "mangrove",
+    "terumbu karang",
+    "garis pantai",
+    "kapal penumpang",
+    "logistik",
+    "cuaca laut",
+    "diplomasi maritim",
+]
 QUESTION = "Berapa panjang dermaga apung Teluk Wiyata yang dibangun oleh Dinas Kelautan?"
-ANSWER_FACT = ("Dermaga apung Teluk Wiyata yang dibangun oleh Dinas Kelautan memiliki panjang 412 meter dan "
-               "mulai beroperasi pada bulan Maret.")
+ANSWER_FACT = (
+    "Dermaga apung Teluk Wiyata yang dibangun oleh Dinas Kelautan memiliki panjang 412 meter dan "
+    "mulai beroperasi pada bulan Maret."
+)
 
 
 def log(text: str) -> None:
@@ -57,8 +69,10 @@ def page_text(page: int, nonce: str) -> str:
     topic = TOPICS[page % len(TOPICS)]
     sentences = [f"Kajian nomor {nonce} halaman {page} membahas {topic} di wilayah pesisir Teluk Wiyata."]
     for n in range(1, 22):
-        sentences.append(f"Pengamatan ke-{n} tentang {topic} menunjukkan perubahan musiman yang dicatat oleh tim "
-                         f"peneliti pada stasiun {nonce}-{page}-{n}.")
+        sentences.append(
+            f"Pengamatan ke-{n} tentang {topic} menunjukkan perubahan musiman yang dicatat oleh tim "
+            f"peneliti pada stasiun {nonce}-{page}-{n}."
+        )
         if page == 13 and n == 11:
             sentences.append(ANSWER_FACT)
     return " ".join(sentences)
@@ -82,19 +96,27 @@ def make_pdf(path: Path, nonce: str, pages: int = 20) -> Path:
     return path
 
 
-
 def env_for(settings: Settings) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("ASSISTANT_")}
-    env.update(ASSISTANT_DATA_DIR=str(settings.data_dir), ASSISTANT_CACHE_DIR=str(settings.vector_cache_dir),
-               ASSISTANT_KNOWLEDGE_DIR=str(settings.knowledge_dir), ASSISTANT_COLLECTION=settings.collection)
+    env.update(
+        ASSISTANT_DATA_DIR=str(settings.data_dir),
+        ASSISTANT_CACHE_DIR=str(settings.vector_cache_dir),
+        ASSISTANT_KNOWLEDGE_DIR=str(settings.knowledge_dir),
+        ASSISTANT_COLLECTION=settings.collection,
+    )
     return env
 
 
 def run_cli(settings: Settings, *args: str) -> tuple[float, dict]:
     """Wall time of one ``python -m assistant ... --json`` process and its JSON."""
     started = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-m", "assistant", *args, "--json"], env=env_for(settings),
-                          capture_output=True, text=True, cwd=settings.data_dir.parent)
+    proc = subprocess.run(
+        [sys.executable, "-m", "assistant", *args, "--json"],
+        env=env_for(settings),
+        capture_output=True,
+        text=True,
+        cwd=settings.data_dir.parent,
+    )
     seconds = time.perf_counter() - started
     if proc.returncode not in (0, 3):
         raise RuntimeError(f"assistant {' '.join(args)} failed ({proc.returncode}): {proc.stderr[-2000:]}")
@@ -109,9 +131,14 @@ def resync_figures(settings: Settings, name: str, repeats: int = 3) -> dict:
         assert not (report.added or report.updated or report.removed), report.to_json()
         warm.append(report.seconds)
     cli_seconds, data = run_cli(settings, "index", "--collection", name)
-    return {"warm_seconds_median": round(statistics.median(warm), 3), "warm_seconds": [round(s, 3) for s in warm],
-            "cli_wall_seconds": round(cli_seconds, 2), "cli_reported_seconds": data["seconds"],
-            "files": data["unchanged"], "chunks": data["chunks"]}
+    return {
+        "warm_seconds_median": round(statistics.median(warm), 3),
+        "warm_seconds": [round(s, 3) for s in warm],
+        "cli_wall_seconds": round(cli_seconds, 2),
+        "cli_reported_seconds": data["seconds"],
+        "files": data["unchanged"],
+        "chunks": data["chunks"],
+    }
 
 
 def pdf_to_answer(settings: Settings, name: str, work: Path) -> dict:
@@ -129,12 +156,19 @@ def pdf_to_answer(settings: Settings, name: str, work: Path) -> dict:
     done = time.perf_counter()
     stored = report.added[0]["stored"] if report.added else None
     cited = [c for c in answer.citations if c.source == stored]
-    result = {"pages": 20, "pdf_bytes": pdf.stat().st_size, "chunks": sum(1 for _ in _chunks_of(settings, name, stored)),
-              "embedded": report.sync.embedded if report.sync else 0, "add_seconds": round(added - started, 2),
-              "sync_seconds": round(report.sync.seconds, 2) if report.sync else None,
-              "first_answer_seconds": round(done - added, 2), "upload_to_cited_answer_seconds": round(done - started, 2),
-              "cited": bool(cited), "cited_location": cited[0].location if cited else None,
-              "answer": answer.text[:200]}
+    result = {
+        "pages": 20,
+        "pdf_bytes": pdf.stat().st_size,
+        "chunks": sum(1 for _ in _chunks_of(settings, name, stored)),
+        "embedded": report.sync.embedded if report.sync else 0,
+        "add_seconds": round(added - started, 2),
+        "sync_seconds": round(report.sync.seconds, 2) if report.sync else None,
+        "first_answer_seconds": round(done - added, 2),
+        "upload_to_cited_answer_seconds": round(done - started, 2),
+        "cited": bool(cited),
+        "cited_location": cited[0].location if cited else None,
+        "answer": answer.text[:200],
+    }
     removed = remove_documents(settings, [stored], name) if stored else None
     result["remove_seconds"] = round(removed.seconds, 2) if removed else None
     result["cli"] = pdf_to_answer_cli(settings, name, work)
@@ -148,9 +182,13 @@ def pdf_to_answer_cli(settings: Settings, name: str, work: Path) -> dict:
     add_seconds, added = run_cli(settings, "add", str(pdf), "--collection", name)
     ask_seconds, answer = run_cli(settings, "ask", QUESTION, "--collection", name)
     stored = added["added"][0]["stored"]
-    return {"add_wall_seconds": round(add_seconds, 2), "ask_wall_seconds": round(ask_seconds, 2),
-            "total_wall_seconds": round(add_seconds + ask_seconds, 2), "embedded": added["sync"]["embedded"],
-            "cited": any(c["source"] == stored for c in answer["citations"])}
+    return {
+        "add_wall_seconds": round(add_seconds, 2),
+        "ask_wall_seconds": round(ask_seconds, 2),
+        "total_wall_seconds": round(add_seconds + ask_seconds, 2),
+        "embedded": added["sync"]["embedded"],
+        "cited": any(c["source"] == stored for c in answer["citations"]),
+    }
 
 
 def _chunks_of(settings: Settings, name: str, source: str | None):
@@ -167,8 +205,10 @@ def part_default(work: Path, cache: Path | None) -> dict:
     log("default: indexing the copy of knowledge/")
     first = sync_collection(settings)
     log(f"default: {first.chunks} chunks, embedded {first.embedded} in {first.seconds:.1f} s")
-    result = {"collection": settings.collection, "initial": {"seconds": round(first.seconds, 1), "embedded": first.embedded,
-                                                            "chunks": first.chunks}}
+    result = {
+        "collection": settings.collection,
+        "initial": {"seconds": round(first.seconds, 1), "embedded": first.embedded, "chunks": first.chunks},
+    }
     result["resync_unchanged"] = resync_figures(settings, settings.collection)
     log(f"default: re-sync {result['resync_unchanged']}")
     result["pdf_20_pages"] = pdf_to_answer(settings, settings.collection, work)
@@ -191,13 +231,17 @@ def write_tydi(corpus: Path, folder: Path) -> int:
 def part_tydi(work: Path, cache: Path | None, corpus: Path) -> dict:
     folder = work / "tydi"
     count = write_tydi(corpus, folder)
-    settings = Settings(data_dir=work / "data", cache_dir=cache or work / "cache", knowledge_dir=work / "knowledge",
-                        collection="tydi")
+    settings = Settings(
+        data_dir=work / "data", cache_dir=cache or work / "cache", knowledge_dir=work / "knowledge", collection="tydi"
+    )
     log(f"tydi: indexing {count} passage files (cache {settings.vector_cache_dir})")
     first = sync_collection(settings, "tydi", folder)
     log(f"tydi: {first.chunks} chunks, embedded {first.embedded} in {first.seconds:.1f} s")
-    result = {"collection": "tydi", "files": count, "initial": {"seconds": round(first.seconds, 1),
-                                                                "embedded": first.embedded, "chunks": first.chunks}}
+    result = {
+        "collection": "tydi",
+        "files": count,
+        "initial": {"seconds": round(first.seconds, 1), "embedded": first.embedded, "chunks": first.chunks},
+    }
     result["resync_unchanged"] = resync_figures(settings, "tydi")
     log(f"tydi: re-sync {result['resync_unchanged']}")
     result["pdf_20_pages"] = pdf_to_answer(settings, "tydi", work)
@@ -208,7 +252,9 @@ def part_tydi(work: Path, cache: Path | None, corpus: Path) -> dict:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--part", action="append", choices=["default", "tydi"])
-    parser.add_argument("--cache", type=Path, default=None, help="vector cache folder to reuse (e.g. .assistant/bench/cache)")
+    parser.add_argument(
+        "--cache", type=Path, default=None, help="vector cache folder to reuse (e.g. .assistant/bench/cache)"
+    )
     add_data_argument(parser)
     parser.add_argument("--corpus", type=Path, default=None, help="default: DATA/tydiqa-id/corpus.jsonl")
     parser.add_argument("--work", type=Path, default=None, help="work folder, kept (default: a temporary one, deleted)")

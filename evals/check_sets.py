@@ -47,11 +47,9 @@ from assistant.ingest.loaders import load_document
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCE_NAME = "diplomasi-siber-dan-liberalisme.md"
-TOP_FIELDS = {"id", "question", "lang", "answerable", "gold_quotes", "reference_answer", "sources",
-              "paragraph", "note"}
+TOP_FIELDS = {"id", "question", "lang", "answerable", "gold_quotes", "reference_answer", "sources", "paragraph", "note"}
 CONV_FIELDS = {"id", "lang", "turns", "note", "sources"}
-TURN_FIELDS = {"question", "answerable", "gold_quotes", "reference_answer", "resolved_question",
-               "sources", "note"}
+TURN_FIELDS = {"question", "answerable", "gold_quotes", "reference_answer", "resolved_question", "sources", "note"}
 
 
 @dataclass
@@ -116,8 +114,9 @@ def check_quotes(where: str, item: dict, docs: dict[str, str], paras: list[str],
             rep.errors.append(f"{where}: listed source {s} holds none of the gold quotes")
 
 
-def check_question(where: str, item: dict, allowed: set[str], docs: dict[str, str], paras: list[str],
-                   rep: Report) -> None:
+def check_question(
+    where: str, item: dict, allowed: set[str], docs: dict[str, str], paras: list[str], rep: Report
+) -> None:
     """Field and quote checks for one question (a top-level item or a conversation turn) the loader
     has accepted."""
     extra = set(item) - allowed
@@ -162,8 +161,9 @@ def check_set(path: Path, docs: dict[str, str], paras: list[str], seen: set[str]
             rep.errors.append(f"{path.name}: source paragraphs without a question: {missing}")
 
 
-def check_conversation(where: str, item: dict, docs: dict[str, str], paras: list[str], rep: Report,
-                       counts: Counter) -> None:
+def check_conversation(
+    where: str, item: dict, docs: dict[str, str], paras: list[str], rep: Report, counts: Counter
+) -> None:
     """A conversation has at least two turns, each checked like a question."""
     lang, turns = item.get("lang"), item["turns"]
     if set(item) - CONV_FIELDS:

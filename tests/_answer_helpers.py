@@ -81,24 +81,51 @@ class FakeLLMServer:
         base = {"id": "chatcmpl-1", "created": 0, "model": body.get("model", "fake")}
         if not body.get("stream"):
             message = {"role": "assistant", "content": self.reply}
-            data = dict(base, object="chat.completion", choices=[{"index": 0, "message": message, "finish_reason": "stop"}],
-                        usage={"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2})
+            data = dict(
+                base,
+                object="chat.completion",
+                choices=[{"index": 0, "message": message, "finish_reason": "stop"}],
+                usage={"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
+            )
             self._send(handler, "application/json", json.dumps(data).encode())
             return
         events = []
         for i, piece in enumerate(self.pieces()):
             delta = {"role": "assistant", "content": piece} if i == 0 else {"content": piece}
-            events.append(dict(base, object="chat.completion.chunk", choices=[{"index": 0, "delta": delta, "finish_reason": None}]))
-        events.append(dict(base, object="chat.completion.chunk", choices=[{"index": 0, "delta": {}, "finish_reason": "stop"}]))
+            events.append(
+                dict(
+                    base, object="chat.completion.chunk", choices=[{"index": 0, "delta": delta, "finish_reason": None}]
+                )
+            )
+        events.append(
+            dict(base, object="chat.completion.chunk", choices=[{"index": 0, "delta": {}, "finish_reason": "stop"}])
+        )
         payload = "".join(f"data: {json.dumps(e)}\n\n" for e in events) + "data: [DONE]\n\n"
         self._send(handler, "text/event-stream", payload.encode())
 
     def _ollama(self, handler, body: dict) -> None:
         model = body.get("model", "fake")
-        lines = [{"model": model, "created_at": "2026-01-01T00:00:00Z",
-                  "message": {"role": "assistant", "content": piece}, "done": False} for piece in self.pieces()]
-        lines.append({"model": model, "created_at": "2026-01-01T00:00:00Z", "message": {"role": "assistant", "content": ""},
-                      "done": True, "done_reason": "stop", "total_duration": 1, "eval_count": 1, "prompt_eval_count": 1})
+        lines = [
+            {
+                "model": model,
+                "created_at": "2026-01-01T00:00:00Z",
+                "message": {"role": "assistant", "content": piece},
+                "done": False,
+            }
+            for piece in self.pieces()
+        ]
+        lines.append(
+            {
+                "model": model,
+                "created_at": "2026-01-01T00:00:00Z",
+                "message": {"role": "assistant", "content": ""},
+                "done": True,
+                "done_reason": "stop",
+                "total_duration": 1,
+                "eval_count": 1,
+                "prompt_eval_count": 1,
+            }
+        )
         if not body.get("stream", True):
             lines = [dict(lines[-1], message={"role": "assistant", "content": self.reply})]
         payload = "".join(json.dumps(line) + "\n" for line in lines)

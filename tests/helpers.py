@@ -23,8 +23,9 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def wait_until(condition: Callable[[], object], timeout: float = 60.0, what: Callable[[], str] = lambda: "",
-               interval: float = 0.05) -> None:
+def wait_until(
+    condition: Callable[[], object], timeout: float = 60.0, what: Callable[[], str] = lambda: "", interval: float = 0.05
+) -> None:
     """Poll ``condition`` until it is true; fail after ``timeout`` seconds, saying ``what()``."""
     deadline = time.monotonic() + timeout
     while not condition():

@@ -17,28 +17,34 @@ TEXTS = [
 ]
 
 
-@pytest.mark.parametrize("text,amount", [
-    ("dibentuk melalui Perpres 53/2017", False),   # an identifier, not a figure
-    ("pada Desember 2013", False),                # a year
-    ("salah satu lembaga", False),                # "one of", not a count
-    ("Peraturan Presiden Nomor 53 Tahun 2017", False),
-    ("empat pilar", True),
-    ("sekitar 25 persen", True),
-    ("Rp 3,5 triliun", True),
-    ("eleven norms", True),
-])
+@pytest.mark.parametrize(
+    "text,amount",
+    [
+        ("dibentuk melalui Perpres 53/2017", False),  # an identifier, not a figure
+        ("pada Desember 2013", False),  # a year
+        ("salah satu lembaga", False),  # "one of", not a count
+        ("Peraturan Presiden Nomor 53 Tahun 2017", False),
+        ("empat pilar", True),
+        ("sekitar 25 persen", True),
+        ("Rp 3,5 triliun", True),
+        ("eleven norms", True),
+    ],
+)
 def test_amounts_exclude_years_identifiers_and_one_of(text, amount):
     assert bool(AMOUNT.search(text)) is amount
 
 
-@pytest.mark.parametrize("question,texts,expected", [
-    ("Berapa anggaran tahunan BSSN?", TEXTS[0], 1.0),
-    ("How many pillars are there?", TEXTS[3], 0.0),
-    ("Kapan OSCE mengadopsi CBM pertamanya?", TEXTS[1], 0.0),
-    ("Pada tahun berapa BSSN dibentuk?", TEXTS[0], 0.0),     # "tahun berapa" asks for a year: 2017 is there
-    ("When was soft power defined?", TEXTS[2], 1.0),
-    ("Apa itu kekuatan lunak?", TEXTS[2], 0.0),              # no answer type to check
-])
+@pytest.mark.parametrize(
+    "question,texts,expected",
+    [
+        ("Berapa anggaran tahunan BSSN?", TEXTS[0], 1.0),
+        ("How many pillars are there?", TEXTS[3], 0.0),
+        ("Kapan OSCE mengadopsi CBM pertamanya?", TEXTS[1], 0.0),
+        ("Pada tahun berapa BSSN dibentuk?", TEXTS[0], 0.0),  # "tahun berapa" asks for a year: 2017 is there
+        ("When was soft power defined?", TEXTS[2], 1.0),
+        ("Apa itu kekuatan lunak?", TEXTS[2], 0.0),  # no answer type to check
+    ],
+)
 def test_type_unanswered(question, texts, expected):
     assert type_unanswered(question, texts) == expected
 

@@ -32,10 +32,16 @@ SOURCE_QUESTIONS = [
     ("Apa saja komponen persenjataan diplomasi siber?", "id", "komponen penting dari persenjataan"),
     ("Apa tujuan akhir pengembangan kapasitas diplomasi siber?", "id", "untuk mengusir serangan"),
     ("What is the ultimate goal of capacity building in cyber diplomacy?", "en", "untuk mengusir serangan"),
-    ("Sumber mana yang dikutip esai tentang pengembangan sumber daya manusia dan konektivitas internet?", "id",
-     "(Manantan, 2021)"),
-    ("Which source does the essay cite about human resource development and internet connectivity?", "en",
-     "(Manantan, 2021)"),
+    (
+        "Sumber mana yang dikutip esai tentang pengembangan sumber daya manusia dan konektivitas internet?",
+        "id",
+        "(Manantan, 2021)",
+    ),
+    (
+        "Which source does the essay cite about human resource development and internet connectivity?",
+        "en",
+        "(Manantan, 2021)",
+    ),
     ("What are the components of the arsenal of cyber diplomacy?", "en", "komponen penting dari persenjataan"),
 ]
 
@@ -58,7 +64,9 @@ def test_english_question_quotes_indonesian_verbatim_with_english_framing(assist
     assert answer.text.startswith("According to the readings")
     quote = next(c.quote for c in answer.citations if c.source == SOURCE)
     assert f"\u201c{quote}\u201d" in answer.text
-    assert all(term in quote.lower() for term in ("pengembangan kapasitas siber", "membangun kepercayaan", "norma siber"))
+    assert all(
+        term in quote.lower() for term in ("pengembangan kapasitas siber", "membangun kepercayaan", "norma siber")
+    )
 
 
 def test_english_question_over_indonesian_only_quotes_gets_english_framing(assistant):
@@ -68,13 +76,16 @@ def test_english_question_over_indonesian_only_quotes_gets_english_framing(assis
     assert cites(answer, SOURCE, "mengusir serangan")
 
 
-@pytest.mark.parametrize("question,lang", [
-    ("Bagaimana cara membuat rendang daging sapi?", "id"),
-    ("What is the capital of France?", "en"),
-    ("Apa ibu kota Australia?", "id"),
-    ("Berapa jumlah serangan siber di Indonesia pada tahun 2020?", "id"),
-    ("How many cyber attacks did Indonesia suffer in 2020?", "en"),
-])
+@pytest.mark.parametrize(
+    "question,lang",
+    [
+        ("Bagaimana cara membuat rendang daging sapi?", "id"),
+        ("What is the capital of France?", "en"),
+        ("Apa ibu kota Australia?", "id"),
+        ("Berapa jumlah serangan siber di Indonesia pada tahun 2020?", "id"),
+        ("How many cyber attacks did Indonesia suffer in 2020?", "en"),
+    ],
+)
 def test_questions_the_readings_do_not_cover_are_declined(assistant, question, lang):
     answer = assistant.ask(question)
     check_contract(answer)
@@ -156,7 +167,8 @@ def test_headings_and_questions_in_the_text_are_quoted_only_when_asked_about(ass
         return max(evidence(assistant, question).sentences, key=lambda s: s.relevance).text
 
     assert best("What is the heading of the last section of the essay?") == (
-        "PANDANGAN LIBERALISME DALAM MEMANDANG CYBER DIPLOMACY")
+        "PANDANGAN LIBERALISME DALAM MEMANDANG CYBER DIPLOMACY"
+    )
     assert best("What question does the author pose in the very last sentence of the essay?").endswith("?")
     plain = evidence(assistant, "Bagaimana liberalisme memandang cyber diplomacy menurut esai?").sentences
     assert not any(s.text.endswith("?") or s.text.isupper() for s in plain)
@@ -169,17 +181,27 @@ def test_retriever_is_cached_per_collection(assistant):
 
 # --- follow-up resolution -----------------------------------------------------------------
 
-@pytest.mark.parametrize("question,expected", [
-    ("Apa saja komponennya?", True), ("why?", True), ("Mengapa?", True), ("What about its goal?", True),
-    ("Apa tujuan akhir pengembangan kapasitas siber menurut esai sumber?", False),
-    ("Which regulation established Indonesia's national cyber and crypto agency?", False),
-    # short but self-contained: a new topic, not a follow-up of the question before
-    ("Apa itu Konvensi Budapest?", False), ("What is the OEWG?", False),
-    ("Why is cyberspace cooperation described as fragmented?", False),
-    # pointing back or continuing, though they name a word of their own
-    ("Dan yang ketiga?", True), ("Who proposed it?", True), ("Tahun berapa?", True),
-    ("Bagaimana dengan Indonesia?", True),
-])
+
+@pytest.mark.parametrize(
+    "question,expected",
+    [
+        ("Apa saja komponennya?", True),
+        ("why?", True),
+        ("Mengapa?", True),
+        ("What about its goal?", True),
+        ("Apa tujuan akhir pengembangan kapasitas siber menurut esai sumber?", False),
+        ("Which regulation established Indonesia's national cyber and crypto agency?", False),
+        # short but self-contained: a new topic, not a follow-up of the question before
+        ("Apa itu Konvensi Budapest?", False),
+        ("What is the OEWG?", False),
+        ("Why is cyberspace cooperation described as fragmented?", False),
+        # pointing back or continuing, though they name a word of their own
+        ("Dan yang ketiga?", True),
+        ("Who proposed it?", True),
+        ("Tahun berapa?", True),
+        ("Bagaimana dengan Indonesia?", True),
+    ],
+)
 def test_is_follow_up(question, expected):
     from assistant.answering.conversation import is_follow_up
 
@@ -204,16 +226,21 @@ def test_resolve_query_chains_and_uses_a_rewriter_when_given():
 
 # --- CLI ----------------------------------------------------------------------------------
 
+
 @pytest.fixture
 def cli_env(indexed_settings):
-    return {"ASSISTANT_DATA_DIR": str(indexed_settings.data_dir), "ASSISTANT_CACHE_DIR": str(indexed_settings.cache_dir)}
+    return {
+        "ASSISTANT_DATA_DIR": str(indexed_settings.data_dir),
+        "ASSISTANT_CACHE_DIR": str(indexed_settings.cache_dir),
+    }
 
 
 def test_cli_ask_json_follows_the_contract(cli_env):
     from assistant.cli.app import app
 
-    result = CliRunner().invoke(app, ["ask", "Apa tujuan akhir pengembangan kapasitas diplomasi siber?", "--json"],
-                                env=cli_env)
+    result = CliRunner().invoke(
+        app, ["ask", "Apa tujuan akhir pengembangan kapasitas diplomasi siber?", "--json"], env=cli_env
+    )
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     for key in ("question", "answer", "abstained", "language", "citations", "llm", "seconds", "passages"):
@@ -225,10 +252,13 @@ def test_cli_ask_json_follows_the_contract(cli_env):
     assert any("mengusir serangan" in c["quote"] for c in data["citations"])
 
 
-@pytest.mark.parametrize("args,message", [
-    (["ask", "Apa itu diplomasi siber?", "--llm", "gpt9000"], "unknown LLM"),
-    (["ask", "Apa itu diplomasi siber?", "--collection", "not-there"], "not indexed"),
-])
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (["ask", "Apa itu diplomasi siber?", "--llm", "gpt9000"], "unknown LLM"),
+        (["ask", "Apa itu diplomasi siber?", "--collection", "not-there"], "not indexed"),
+    ],
+)
 def test_cli_ask_usage_errors_exit_2(cli_env, args, message):
     from assistant.cli.app import app
 
@@ -246,13 +276,16 @@ def test_cli_chat_reads_follow_ups_in_context(cli_env):
     assert "langkah-langkah membangun kepercayaan" in result.stdout.split("Menurut bacaan")[2]
 
 
-@pytest.mark.parametrize("question, expected", [
-    ("Apa definisi cyber diplomacy?", "id"),
-    ("Apa itu soft power?", "id"),
-    ("What is kekuatan lunak?", "en"),
-    ("How is cyber diplomacy defined?", "en"),
-    ("Bagaimana ASEAN bekerja sama di bidang keamanan siber?", "id"),
-])
+@pytest.mark.parametrize(
+    "question, expected",
+    [
+        ("Apa definisi cyber diplomacy?", "id"),
+        ("Apa itu soft power?", "id"),
+        ("What is kekuatan lunak?", "en"),
+        ("How is cyber diplomacy defined?", "en"),
+        ("Bagaimana ASEAN bekerja sama di bidang keamanan siber?", "id"),
+    ],
+)
 def test_language_of_mixed_vocabulary_questions(question, expected):
     from assistant.text.language import detect_language
 

@@ -16,8 +16,19 @@ from tests.helpers import ROOT
 
 PACKAGE = ROOT / "assistant"
 INTERFACES = ("assistant.cli", "assistant.ui", "assistant.api", "assistant.__main__")
-STAGES = ("text", "ingest", "index", "retrieval", "answering", "llms", "library", "evaluation", "integrations",
-          "cli", "ui")
+STAGES = (
+    "text",
+    "ingest",
+    "index",
+    "retrieval",
+    "answering",
+    "llms",
+    "library",
+    "evaluation",
+    "integrations",
+    "cli",
+    "ui",
+)
 
 
 def module_files(package: Path = PACKAGE) -> dict[str, Path]:
@@ -41,7 +52,7 @@ def imported_names(tree: ast.AST, package: str) -> set[str]:
         elif isinstance(node, ast.ImportFrom):
             if node.level:
                 parts = package.split(".")
-                base = ".".join(parts[:len(parts) - node.level + 1] + ([node.module] if node.module else []))
+                base = ".".join(parts[: len(parts) - node.level + 1] + ([node.module] if node.module else []))
             else:
                 base = node.module or ""
             names.add(base)

@@ -7,9 +7,12 @@ import json
 import threading
 
 QUESTIONS = [
-    "Apa itu diplomasi siber?", "Bagaimana liberalisme memandang kerja sama siber?",
-    "Apa peran BSSN dalam pengembangan kapasitas siber?", "What is the Budapest Convention?",
-    "How do realists view cooperation in cyberspace?", "Mengapa negara-negara membangun kepercayaan di ruang siber?",
+    "Apa itu diplomasi siber?",
+    "Bagaimana liberalisme memandang kerja sama siber?",
+    "Apa peran BSSN dalam pengembangan kapasitas siber?",
+    "What is the Budapest Convention?",
+    "How do realists view cooperation in cyberspace?",
+    "Mengapa negara-negara membangun kepercayaan di ruang siber?",
 ]
 
 
@@ -53,8 +56,11 @@ def test_answers_in_threads_while_a_sync_saves_the_stem_cache(indexed_settings, 
         start.wait()
         try:
             for i in range(2):
-                write(f"kuliah/catatan-{i}.md", f"# Catatan {i}\n\nPelabuhan ke-{i} dibangun untuk perdagangan "
-                                                 f"antarpulau dan pengembangan kapasitas siber.\n")
+                write(
+                    f"kuliah/catatan-{i}.md",
+                    f"# Catatan {i}\n\nPelabuhan ke-{i} dibangun untuk perdagangan "
+                    f"antarpulau dan pengembangan kapasitas siber.\n",
+                )
                 sync_collection(settings)  # saves the stem cache under its data folder
                 for _ in range(10):
                     save_stem_cache(stems)

@@ -20,7 +20,7 @@ def test_offsets_are_exact_and_ids_stable():
     assert [c.id for c in first] == [c.id for c in again]
     assert len({c.id for c in first}) == len(first)
     for chunk in first:
-        assert document.text[chunk.start:chunk.end] == chunk.text
+        assert document.text[chunk.start : chunk.end] == chunk.text
         assert len(chunk.text) <= 900
     covered = set()
     for chunk in first:

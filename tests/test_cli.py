@@ -16,8 +16,11 @@ runner = CliRunner()
 
 
 def _env(settings):
-    return {"ASSISTANT_DATA_DIR": str(settings.data_dir), "ASSISTANT_CACHE_DIR": str(settings.vector_cache_dir),
-            "ASSISTANT_KNOWLEDGE_DIR": str(settings.knowledge_dir)}
+    return {
+        "ASSISTANT_DATA_DIR": str(settings.data_dir),
+        "ASSISTANT_CACHE_DIR": str(settings.vector_cache_dir),
+        "ASSISTANT_KNOWLEDGE_DIR": str(settings.knowledge_dir),
+    }
 
 
 def test_index_json_contract_and_nothing_embedded_on_rerun(indexed_settings):
@@ -43,8 +46,11 @@ def test_search_ranks_the_definition_paragraph(indexed_settings):
     assert "Cyber diplomacy secara luas digambarkan sebagai" in first["text"]
     assert [r["rank"] for r in data["results"]] == list(range(1, 6))
 
-    english = json.loads(runner.invoke(app, ["search", "--json", "-k", "3", "How is cyber diplomacy defined?"],
-                                       env=_env(indexed_settings)).stdout)
+    english = json.loads(
+        runner.invoke(
+            app, ["search", "--json", "-k", "3", "How is cyber diplomacy defined?"], env=_env(indexed_settings)
+        ).stdout
+    )
     assert any("secara luas digambarkan sebagai" in r["text"] for r in english["results"])
 
 
@@ -52,11 +58,12 @@ def test_search_offsets_point_into_the_cleaned_text(indexed_settings):
     from assistant.ingest.loaders import load_document
     from tests.helpers import KNOWLEDGE
 
-    data = json.loads(runner.invoke(app, ["search", "--json", "-k", "10", "norma siber ASEAN"],
-                                    env=_env(indexed_settings)).stdout)
+    data = json.loads(
+        runner.invoke(app, ["search", "--json", "-k", "10", "norma siber ASEAN"], env=_env(indexed_settings)).stdout
+    )
     for r in data["results"]:
         document = load_document(KNOWLEDGE / r["source"], r["source"])
-        assert document.text[r["start"]:r["end"]] == r["text"]
+        assert document.text[r["start"] : r["end"]] == r["text"]
 
 
 def test_usage_errors_exit_2_with_a_message(indexed_settings, tmp_path):
@@ -88,7 +95,12 @@ def test_help(command):
 
 def test_python_dash_m_entry_point(indexed_settings):
     env = dict(os.environ, **_env(indexed_settings))
-    proc = subprocess.run([sys.executable, "-m", "assistant", "search", "--json", "-k", "1", "kekuatan lunak"],
-                          env=env, capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-m", "assistant", "search", "--json", "-k", "1", "kekuatan lunak"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["results"][0]["rank"] == 1

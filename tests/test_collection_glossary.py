@@ -6,11 +6,15 @@ from assistant.index.snapshots import CollectionPaths
 from assistant.index.sync import sync_collection
 from assistant.retrieval.retriever import open_retriever
 
-REEF_ID = ("---\ntitle: Terumbu karang\nlanguage: id\n---\n"
-           "Terumbu karang terancam oleh pemutihan karang ketika suhu laut naik terlalu lama. "
-           "Pemutihan karang membuat karang kehilangan alga yang memberinya makanan dan warna.")
-FOREST_EN = ("---\ntitle: Forests\nlanguage: en\n---\n"
-             "Mangrove forests protect coastlines from storms and store large amounts of carbon in their soil.")
+REEF_ID = (
+    "---\ntitle: Terumbu karang\nlanguage: id\n---\n"
+    "Terumbu karang terancam oleh pemutihan karang ketika suhu laut naik terlalu lama. "
+    "Pemutihan karang membuat karang kehilangan alga yang memberinya makanan dan warna."
+)
+FOREST_EN = (
+    "---\ntitle: Forests\nlanguage: en\n---\n"
+    "Mangrove forests protect coastlines from storms and store large amounts of carbon in their soil."
+)
 QUESTION = "Why is coral bleaching a threat to coral reefs?"
 
 

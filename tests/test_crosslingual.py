@@ -23,6 +23,7 @@ def terms(text: str, language: str) -> list[str]:
 
 # --- the glossary file ------------------------------------------------------------------------
 
+
 def test_glossary_ships_as_package_data_and_has_several_hundred_rows():
     path = resources.files("assistant").joinpath("data", GLOSSARY_FILE)
     assert path.is_file()
@@ -30,19 +31,35 @@ def test_glossary_ships_as_package_data_and_has_several_hundred_rows():
     assert all(len(row.split("\t")) == 2 for row in rows)
     assert len(rows) == len(set(rows)) == len(glossary().pairs) >= 500
     indonesian = {i.lower() for i, _ in glossary().pairs}
-    for term in ("kekuatan lunak", "langkah-langkah membangun kepercayaan", "pengembangan kapasitas siber",
-                 "tata kelola internet", "interdependensi kompleks", "rezim internasional", "pilar", "tujuan",
-                 "memandang", "kerja sama", "negara", "kejahatan siber", "tim tanggap insiden"):
+    for term in (
+        "kekuatan lunak",
+        "langkah-langkah membangun kepercayaan",
+        "pengembangan kapasitas siber",
+        "tata kelola internet",
+        "interdependensi kompleks",
+        "rezim internasional",
+        "pilar",
+        "tujuan",
+        "memandang",
+        "kerja sama",
+        "negara",
+        "kejahatan siber",
+        "tim tanggap insiden",
+    ):
         assert term in indonesian, term
 
 
 def test_parse_rejects_a_malformed_line():
     with pytest.raises(ValueError, match="line 2"):
         Glossary.parse("# comment\nnegara state\n")
-    assert Glossary.parse("# c\n\nnegara\tstate\nnegara\tcountry\n").pairs == [("negara", "state"), ("negara", "country")]
+    assert Glossary.parse("# c\n\nnegara\tstate\nnegara\tcountry\n").pairs == [
+        ("negara", "state"),
+        ("negara", "country"),
+    ]
 
 
 # --- translate_query ------------------------------------------------------------------------------
+
 
 def test_other_language():
     assert other_language("id") == "en" and other_language("en") == "id"
@@ -83,7 +100,13 @@ def test_reduplication_and_hyphens():
 
 def test_english_plurals_and_inflections():
     assert [english_base(w) for w in ("pillars", "pillar", "policies", "viewed", "viewing", "defines")] == [
-        "pillar", "pillar", "policy", "view", "view", "defin"]
+        "pillar",
+        "pillar",
+        "policy",
+        "view",
+        "view",
+        "defin",
+    ]
     assert "pilar" in terms("What are the pillars?", "en")
     assert "didefinisikan" in terms("How was it defined?", "en")  # exact word
     assert "definisi" in terms("How does Nye define it?", "en")
@@ -101,7 +124,9 @@ def test_whole_words_only():
 def test_render_query_is_a_rough_word_for_word_rendering():
     rendering = render_query("Apa yang dimaksud dengan pengembangan kapasitas siber?", "id")
     assert "cyber capacity building" in rendering and "yang" not in rendering.split()
-    assert render_query("What is soft power according to Joseph Nye?", "en").endswith("kekuatan lunak menurut joseph nye")
+    assert render_query("What is soft power according to Joseph Nye?", "en").endswith(
+        "kekuatan lunak menurut joseph nye"
+    )
 
 
 # --- retrieval ---------------------------------------------------------------------------------
@@ -130,7 +155,10 @@ def test_english_question_finds_the_indonesian_key_passage_only_with_the_expansi
 def test_other_language_chunks_score_at_least_their_plain_cosine(indexed_settings):
     question = "What is soft power as defined by Joseph Nye?"
     on = open_retriever(indexed_settings).search(question, 20)
-    off = {p.chunk.id: p for p in open_retriever(indexed_settings.model_copy(update={"crosslingual": False})).search(question, 40)}
+    off = {
+        p.chunk.id: p
+        for p in open_retriever(indexed_settings.model_copy(update={"crosslingual": False})).search(question, 40)
+    }
     for p in on:
         if p.chunk.id in off:
             if p.chunk.metadata["language"] == "en":  # the question's language: its own cosine
@@ -158,5 +186,6 @@ def test_collections_without_the_other_language_take_the_plain_path(make_setting
     question = "Apa yang dimaksud dengan kekuatan lunak menurut Joseph Nye?"
     assert on.expansion(question) is None
     assert [(p.chunk.id, p.score, p.dense_score, p.bm25_score) for p in on.search(question, 10)] == [
-        (p.chunk.id, p.score, p.dense_score, p.bm25_score) for p in off.search(question, 10)]
+        (p.chunk.id, p.score, p.dense_score, p.bm25_score) for p in off.search(question, 10)
+    ]
     assert on.expansion("What is soft power?").target == "id"

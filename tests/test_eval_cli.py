@@ -16,23 +16,51 @@ from tests.helpers import KNOWLEDGE, ROOT
 runner = CliRunner()
 
 SMALL = [
-    {"id": "t-def", "question": "Apa definisi cyber diplomacy?", "lang": "id", "answerable": True,
-     "gold_quotes": ["Cyber diplomacy secara luas digambarkan sebagai penggunaan sarana dan upaya diplomatik"],
-     "reference_answer": "Penggunaan sarana dan upaya diplomatik untuk mencapai kepentingan nasional di dunia cyber."},
-    {"id": "t-goal", "question": "What is the ultimate goal of capacity building in cyber diplomacy?", "lang": "en",
-     "answerable": True, "gold_quotes": ["Tujuan akhir dari pengembangan kapasitas cyber diplomacy adalah untuk mengusir serangan"]},
+    {
+        "id": "t-def",
+        "question": "Apa definisi cyber diplomacy?",
+        "lang": "id",
+        "answerable": True,
+        "gold_quotes": ["Cyber diplomacy secara luas digambarkan sebagai penggunaan sarana dan upaya diplomatik"],
+        "reference_answer": "Penggunaan sarana dan upaya diplomatik untuk mencapai kepentingan nasional di dunia cyber.",
+    },
+    {
+        "id": "t-goal",
+        "question": "What is the ultimate goal of capacity building in cyber diplomacy?",
+        "lang": "en",
+        "answerable": True,
+        "gold_quotes": ["Tujuan akhir dari pengembangan kapasitas cyber diplomacy adalah untuk mengusir serangan"],
+    },
     {"id": "t-off", "question": "Bagaimana cara membuat rendang daging sapi?", "lang": "id", "answerable": False},
-    {"id": "t-conv", "lang": "id", "turns": [
-        {"question": "Apa itu cyber diplomacy menurut esai?", "answerable": True,
-         "gold_quotes": ["Cyber diplomacy secara luas digambarkan sebagai penggunaan sarana dan upaya diplomatik"]},
-        {"question": "Apa saja komponennya?", "answerable": True,
-         "gold_quotes": ["Pengembangan kapasitas siber, langkah-langkah membangun kepercayaan, dan penciptaan norma siber"]}]},
+    {
+        "id": "t-conv",
+        "lang": "id",
+        "turns": [
+            {
+                "question": "Apa itu cyber diplomacy menurut esai?",
+                "answerable": True,
+                "gold_quotes": [
+                    "Cyber diplomacy secara luas digambarkan sebagai penggunaan sarana dan upaya diplomatik"
+                ],
+            },
+            {
+                "question": "Apa saja komponennya?",
+                "answerable": True,
+                "gold_quotes": [
+                    "Pengembangan kapasitas siber, langkah-langkah membangun kepercayaan, dan penciptaan norma siber"
+                ],
+            },
+        ],
+    },
 ]
 
 
 def _env(settings):
-    return {"ASSISTANT_DATA_DIR": str(settings.data_dir), "ASSISTANT_CACHE_DIR": str(settings.vector_cache_dir),
-            "ASSISTANT_KNOWLEDGE_DIR": str(settings.knowledge_dir)}
+    return {
+        "ASSISTANT_DATA_DIR": str(settings.data_dir),
+        "ASSISTANT_CACHE_DIR": str(settings.vector_cache_dir),
+        "ASSISTANT_KNOWLEDGE_DIR": str(settings.knowledge_dir),
+    }
 
 
 @pytest.fixture(scope="module")
@@ -81,8 +109,22 @@ def test_compare_and_failing_threshold_exit_1(first_run, indexed_settings, small
     old_path = tmp_path / "old.json"
     old_path.write_text(json.dumps(old), encoding="utf-8")
     new = tmp_path / "new"
-    result = runner.invoke(app, ["eval", str(small_set), "--out", str(new), "--compare", str(old_path),
-                                 "--min", "recall@10=1.01", "--min", "small:quote_validity=1"], env=_env(indexed_settings))
+    result = runner.invoke(
+        app,
+        [
+            "eval",
+            str(small_set),
+            "--out",
+            str(new),
+            "--compare",
+            str(old_path),
+            "--min",
+            "recall@10=1.01",
+            "--min",
+            "small:quote_validity=1",
+        ],
+        env=_env(indexed_settings),
+    )
     assert result.exit_code == 1, result.output
     assert "recall@10" in result.stderr and "< 1.01" in result.stderr and "quote_validity" not in result.stderr
     assert "1 questions got worse" in result.stdout and "t-def" in result.stdout
@@ -97,18 +139,24 @@ def test_compare_and_failing_threshold_exit_1(first_run, indexed_settings, small
 def test_passing_thresholds_exit_0_and_print_the_table(indexed_settings, small_set, tmp_path):
     gates = tmp_path / "gates.toml"
     gates.write_text('[min]\n"small:recall@10" = 0.5\nquote_validity = 1.0\n', encoding="utf-8")
-    result = runner.invoke(app, ["eval", str(small_set), "--limit", "1", "--out", str(tmp_path / "o"),
-                                 "--thresholds", str(gates)], env=_env(indexed_settings))
+    result = runner.invoke(
+        app,
+        ["eval", str(small_set), "--limit", "1", "--out", str(tmp_path / "o"), "--thresholds", str(gates)],
+        env=_env(indexed_settings),
+    )
     assert result.exit_code == 0, result.output
     assert "recall@5" in result.stdout and "all thresholds met" in result.stdout
     assert (tmp_path / "o" / "report.md").is_file()
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--min", "recall@7=1"], "unknown metric"),
-    (["--min", "recall@5"], "METRIC=VALUE"),
-    (["--compare", "missing.json"], "cannot read results"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--min", "recall@7=1"], "unknown metric"),
+        (["--min", "recall@5"], "METRIC=VALUE"),
+        (["--compare", "missing.json"], "cannot read results"),
+    ],
+)
 def test_usage_errors_exit_2(small_set, args, message, tmp_path):
     result = runner.invoke(app, ["eval", str(small_set), "--out", str(tmp_path), *args])
     assert result.exit_code == 2

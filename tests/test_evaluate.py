@@ -38,9 +38,14 @@ def _write_set(tmp_path, name, rows):
 
 Q1 = {"id": "a1", "question": "What?", "lang": "en", "answerable": True, "gold_quotes": ["alpha beta"]}
 U1 = {"id": "u1", "question": "Who?", "lang": "id", "answerable": False}
-CONV = {"id": "c1", "lang": "id", "turns": [
-    {"question": "Apa itu X?", "answerable": True, "gold_quotes": ["x"]},
-    {"question": "Dan Y?", "lang": "en", "answerable": False}]}
+CONV = {
+    "id": "c1",
+    "lang": "id",
+    "turns": [
+        {"question": "Apa itu X?", "answerable": True, "gold_quotes": ["x"]},
+        {"question": "Dan Y?", "lang": "en", "answerable": False},
+    ],
+}
 
 
 def test_load_set_with_questions_and_conversation_turns(tmp_path):
@@ -53,15 +58,18 @@ def test_load_set_with_questions_and_conversation_turns(tmp_path):
     assert all(i.set_name == "mine" for i in qs.items)
 
 
-@pytest.mark.parametrize("row, message", [
-    ("{not json", "invalid JSON"),
-    ({**Q1, "gold_quotes": []}, "needs 'gold_quotes'"),
-    ({**U1, "gold_quotes": ["q"]}, "has no 'gold_quotes'"),
-    ({**Q1, "lang": "fr"}, "'lang'"),
-    ({**Q1, "answerable": "yes"}, "'answerable'"),
-    ({**Q1, "question": " "}, "'question'"),
-    ({"id": "c", "lang": "id", "turns": []}, "'turns'"),
-])
+@pytest.mark.parametrize(
+    "row, message",
+    [
+        ("{not json", "invalid JSON"),
+        ({**Q1, "gold_quotes": []}, "needs 'gold_quotes'"),
+        ({**U1, "gold_quotes": ["q"]}, "has no 'gold_quotes'"),
+        ({**Q1, "lang": "fr"}, "'lang'"),
+        ({**Q1, "answerable": "yes"}, "'answerable'"),
+        ({**Q1, "question": " "}, "'question'"),
+        ({"id": "c", "lang": "id", "turns": []}, "'turns'"),
+    ],
+)
 def test_load_set_rejects_broken_entries_with_file_and_line(tmp_path, row, message):
     path = _write_set(tmp_path, "bad", [Q1, row])
     with pytest.raises(SetError, match=message) as info:
@@ -102,8 +110,12 @@ def _chunk(cid, source, doc, start, end):
 
 
 DOC = "Alpha one two. Beta gamma delta epsilon. Zeta eta theta."
-CHUNKS = [_chunk("c1", "a.md", DOC, 0, 20), _chunk("c2", "a.md", DOC, 15, 40), _chunk("c3", "a.md", DOC, 41, 56),
-          Chunk("o1", "b.md", "Something else entirely here.", 0, 29)]
+CHUNKS = [
+    _chunk("c1", "a.md", DOC, 0, 20),
+    _chunk("c2", "a.md", DOC, 15, 40),
+    _chunk("c3", "a.md", DOC, 41, 56),
+    Chunk("o1", "b.md", "Something else entirely here.", 0, 29),
+]
 
 
 def test_relevance_by_containment_and_by_span_overlap():
@@ -192,8 +204,14 @@ def _citation(n, chunk, quote):
 
 
 def _item(**kw):
-    values = {"id": "q", "question": "?", "lang": "en", "answerable": True, "gold_quotes": ["gamma delta"],
-              "set_name": "s"}
+    values = {
+        "id": "q",
+        "question": "?",
+        "lang": "en",
+        "answerable": True,
+        "gold_quotes": ["gamma delta"],
+        "set_name": "s",
+    }
     values.update(kw)
     return EvalItem(**values)
 
@@ -202,9 +220,12 @@ def test_score_question_marks_relevant_passages_citations_and_invalid_quotes():
     judge = RelevanceJudge(CHUNKS)
     chunks = {c.id: c for c in CHUNKS}
     ranking = [_passage(CHUNKS[3], 1), _passage(CHUNKS[1], 2), _passage(CHUNKS[2], 3)]
-    answer = Answer("It is gamma [1] and zeta [2].", citations=[
-        _citation(1, CHUNKS[1], "Beta gamma delta epsilon."), _citation(2, CHUNKS[2], "Zeta made up")],
-        timings={"retrieve": 0.1, "answer": 0.2, "total": 0.3}, query="?")
+    answer = Answer(
+        "It is gamma [1] and zeta [2].",
+        citations=[_citation(1, CHUNKS[1], "Beta gamma delta epsilon."), _citation(2, CHUNKS[2], "Zeta made up")],
+        timings={"retrieve": 0.1, "answer": 0.2, "total": 0.3},
+        query="?",
+    )
     result = score_question(_item(reference_answer="gamma delta"), answer, ranking, judge, chunks)
     assert [r["relevant"] for r in result.retrieved] == [False, True, False]
     assert result.first_relevant_rank == 2 and result.scores["mrr@10"] == 0.5
@@ -214,13 +235,20 @@ def test_score_question_marks_relevant_passages_citations_and_invalid_quotes():
     assert result.token_f1 == pytest.approx(token_f1(answer.text, "gamma delta"))
 
 
-@pytest.mark.parametrize("answerable, abstained, relevant, expected", [
-    (True, False, True, "ok"), (True, False, False, "unsupported"), (True, True, False, "false abstention"),
-    (False, True, False, "ok"), (False, False, False, "should abstain"),
-])
+@pytest.mark.parametrize(
+    "answerable, abstained, relevant, expected",
+    [
+        (True, False, True, "ok"),
+        (True, False, False, "unsupported"),
+        (True, True, False, "false abstention"),
+        (False, True, False, "ok"),
+        (False, False, False, "should abstain"),
+    ],
+)
 def test_verdicts(answerable, abstained, relevant, expected):
-    result = QuestionResult("q", "s", "?", "en", answerable, abstained=abstained,
-                               citations=[{"relevant": relevant, "quote_valid": True}])
+    result = QuestionResult(
+        "q", "s", "?", "en", answerable, abstained=abstained, citations=[{"relevant": relevant, "quote_valid": True}]
+    )
     assert verdict(result) == expected
     result.error = "boom"
     assert verdict(result) == "error"
@@ -228,8 +256,17 @@ def test_verdicts(answerable, abstained, relevant, expected):
 
 def _result(qid, answerable, abstained, relevant_cites, lang="en", set_name="s", mrr=1.0, f1=None, total=1.0):
     cites = [{"relevant": r, "quote_valid": True} for r in relevant_cites]
-    result = QuestionResult(qid, set_name, "?", lang, answerable, abstained=abstained, citations=cites,
-                               token_f1=f1, timings={"retrieve": total / 2, "answer": total / 2, "total": total})
+    result = QuestionResult(
+        qid,
+        set_name,
+        "?",
+        lang,
+        answerable,
+        abstained=abstained,
+        citations=cites,
+        token_f1=f1,
+        timings={"retrieve": total / 2, "answer": total / 2, "total": total},
+    )
     if answerable:
         result.scores = {**{k: mrr for k in RETRIEVAL_METRICS}}
     result.verdict = verdict(result)
@@ -237,27 +274,31 @@ def _result(qid, answerable, abstained, relevant_cites, lang="en", set_name="s",
 
 
 def test_group_metrics_pool_citations_and_questions():
-    results = [_result("a", True, False, [True, False, False], mrr=1.0, f1=0.5, total=1.0),
-               _result("b", True, False, [True], mrr=0.5, f1=1.0, total=2.0),
-               _result("c", True, True, [], mrr=0.0, total=3.0),
-               _result("d", False, True, [], total=4.0),
-               _result("e", False, False, [False], total=5.0)]
+    results = [
+        _result("a", True, False, [True, False, False], mrr=1.0, f1=0.5, total=1.0),
+        _result("b", True, False, [True], mrr=0.5, f1=1.0, total=2.0),
+        _result("c", True, True, [], mrr=0.0, total=3.0),
+        _result("d", False, True, [], total=4.0),
+        _result("e", False, False, [False], total=5.0),
+    ]
     m = group_metrics(results)
-    assert m["citation_precision"] == 0.5          # 2 relevant of 4 citations on answerable questions
+    assert m["citation_precision"] == 0.5  # 2 relevant of 4 citations on answerable questions
     assert m["citation_recall"] == round(2 / 3, 4)  # a and b of three answerable
     assert m["quote_validity"] == 1.0
     assert m["mrr@10"] == 0.5 and m["token_f1"] == 0.75
     assert (m["tp"], m["fp"], m["fn"], m["tn"]) == (1, 1, 1, 2)
     assert m["abstention_f1"] == 0.5
-    assert m["ok_rate"] == 0.6                     # a, b, d
+    assert m["ok_rate"] == 0.6  # a, b, d
     assert m["total_p50"] == 3.0 and m["total_p95"] == pytest.approx(4.8)
     assert (m["n"], m["answerable"], m["unanswerable"], m["abstained"]) == (5, 3, 2, 2)
 
 
 def test_summary_groups_by_set_language_and_answerability():
-    results = [_result("a", True, False, [True], lang="id", set_name="one"),
-               _result("b", False, False, [], lang="en", set_name="one"),
-               _result("c", True, True, [], lang="en", set_name="two")]
+    results = [
+        _result("a", True, False, [True], lang="id", set_name="one"),
+        _result("b", False, False, [], lang="en", set_name="one"),
+        _result("c", True, True, [], lang="en", set_name="two"),
+    ]
     summary = summarize(results, ["one", "two"], {"llm": "x"})
     groups = summary["groups"]
     assert summary["llm"] == "x" and summary["verdicts"]["should abstain"] == 1
@@ -274,7 +315,9 @@ class FakeRetriever:
         self.index = SimpleNamespace(name="fake", chunks={c.id: c for c in chunks}, manifest={"embedder": "fake"})
 
     def search(self, query, k):
-        order = sorted(self.index.chunks.values(), key=lambda c: (-sum(w in c.text.lower() for w in query.lower().split()), c.id))
+        order = sorted(
+            self.index.chunks.values(), key=lambda c: (-sum(w in c.text.lower() for w in query.lower().split()), c.id)
+        )
         return [_passage(c, rank) for rank, c in enumerate(order[:k], 1)]
 
 
@@ -282,8 +325,9 @@ class FakeAssistant:
     """Answers with the first retrieved chunk; abstains when no word matches. Records histories."""
 
     def __init__(self, chunks):
-        self.settings = SimpleNamespace(llm="extractive", top_k=5, candidates=50, dense_weight=0.9,
-                                        rerank_model=None, abstain_threshold=0.5)
+        self.settings = SimpleNamespace(
+            llm="extractive", top_k=5, candidates=50, dense_weight=0.9, rerank_model=None, abstain_threshold=0.5
+        )
         self._retriever = FakeRetriever(chunks)
         self.histories = []
 
@@ -298,17 +342,28 @@ class FakeAssistant:
         top = self._retriever.search(query, 1)[0].chunk
         if not any(w in top.text.lower() for w in question.lower().split()):
             return Answer("No.", abstained=True, query=query, timings={"retrieve": 0.1, "answer": 0.1, "total": 0.2})
-        return Answer(f"{top.text} [1]", citations=[_citation(1, top, top.text)], query=query,
-                      timings={"retrieve": 0.1, "answer": 0.1, "total": 0.2})
+        return Answer(
+            f"{top.text} [1]",
+            citations=[_citation(1, top, top.text)],
+            query=query,
+            timings={"retrieve": 0.1, "answer": 0.1, "total": 0.2},
+        )
 
 
 def test_run_sets_asks_turns_in_order_with_history_and_reports_progress(tmp_path):
-    rows = [{"id": "q1", "question": "theta", "lang": "en", "answerable": True, "gold_quotes": ["Zeta eta theta."]},
-            {"id": "u1", "question": "unrelated", "lang": "en", "answerable": False},
-            {"id": "x1", "question": "boom", "lang": "en", "answerable": False},
-            {"id": "c1", "lang": "id", "turns": [
+    rows = [
+        {"id": "q1", "question": "theta", "lang": "en", "answerable": True, "gold_quotes": ["Zeta eta theta."]},
+        {"id": "u1", "question": "unrelated", "lang": "en", "answerable": False},
+        {"id": "x1", "question": "boom", "lang": "en", "answerable": False},
+        {
+            "id": "c1",
+            "lang": "id",
+            "turns": [
                 {"question": "gamma", "answerable": True, "gold_quotes": ["Beta gamma"]},
-                {"question": "delta", "answerable": True, "gold_quotes": ["gamma delta"]}]}]
+                {"question": "delta", "answerable": True, "gold_quotes": ["gamma delta"]},
+            ],
+        },
+    ]
     sets = load_question_sets([_write_set(tmp_path, "fake", rows)])
     fake, calls = FakeAssistant(CHUNKS), []
     run = run_sets(fake, sets, progress=lambda done, total, qid: calls.append((done, total, qid)))
@@ -342,11 +397,16 @@ def test_parse_threshold_forms_and_errors():
 
 def test_check_thresholds_reports_each_failure():
     summary = {"groups": {"all": {"recall@5": 0.8, "abstention_f1": None}, "source": {"recall@5": 0.95}}}
-    gates = [parse_threshold(t) for t in ("recall@5=0.85", "source:recall@5=0.9", "abstention_f1=0.5",
-                                             "readings:recall@5=0.5")]
+    gates = [
+        parse_threshold(t)
+        for t in ("recall@5=0.85", "source:recall@5=0.9", "abstention_f1=0.5", "readings:recall@5=0.5")
+    ]
     failures = check_thresholds(summary, gates)
-    assert failures == ["recall@5 = 0.8000 < 0.85", "abstention_f1: undefined in this run (need >= 0.5)",
-                        "readings:recall@5: no group 'readings' in this run (need >= 0.5)"]
+    assert failures == [
+        "recall@5 = 0.8000 < 0.85",
+        "abstention_f1: undefined in this run (need >= 0.5)",
+        "readings:recall@5: no group 'readings' in this run (need >= 0.5)",
+    ]
     assert check_thresholds(summary, gates[1:2]) == []
 
 
@@ -371,9 +431,21 @@ def test_project_thresholds_file_parses():
 
 
 def _results_json(rows, recall):
-    return {"summary": {"groups": {"all": {"recall@5": recall, "abstention_f1": None}}},
-            "questions": [{"id": i, "set": "s", "question": i, "verdict": v, "first_relevant_rank": r,
-                           "scores": {"mrr@10": 1 / r if r else 0.0}, "answer": ""} for i, v, r in rows]}
+    return {
+        "summary": {"groups": {"all": {"recall@5": recall, "abstention_f1": None}}},
+        "questions": [
+            {
+                "id": i,
+                "set": "s",
+                "question": i,
+                "verdict": v,
+                "first_relevant_rank": r,
+                "scores": {"mrr@10": 1 / r if r else 0.0},
+                "answer": "",
+            }
+            for i, v, r in rows
+        ],
+    }
 
 
 def test_compare_gives_deltas_and_the_questions_that_got_worse():
@@ -383,7 +455,9 @@ def test_compare_gives_deltas_and_the_questions_that_got_worse():
     assert comparison.deltas["all"]["recall@5"] == {"old": 0.8, "new": 0.9, "delta": 0.1}
     assert comparison.deltas["all"]["abstention_f1"]["delta"] is None
     assert [(w["id"], w["old_verdict"], w["new_verdict"]) for w in comparison.worse] == [
-        ("b", "ok", "unsupported"), ("d", "ok", "ok")]
+        ("b", "ok", "unsupported"),
+        ("d", "ok", "ok"),
+    ]
     assert comparison.worse[1]["old_rank"] == 1 and comparison.worse[1]["new_rank"] == 2
     assert [b["id"] for b in comparison.better] == ["c"]
 

@@ -125,10 +125,15 @@ def test_killed_index_process_leaves_collection_answering(make_settings, write, 
     sync_collection(settings)
     for n in range(40):
         write(f"baru{n:02d}.txt", " ".join(PARA.format(n=f"{n}-{k}") for k in range(12)))
-    env = dict(os.environ, ASSISTANT_DATA_DIR=str(settings.data_dir), ASSISTANT_CACHE_DIR=str(tmp_path / "own-cache"),
-               ASSISTANT_KNOWLEDGE_DIR=str(write.folder))
-    proc = subprocess.Popen([sys.executable, "-m", "assistant", "index"], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    env = dict(
+        os.environ,
+        ASSISTANT_DATA_DIR=str(settings.data_dir),
+        ASSISTANT_CACHE_DIR=str(tmp_path / "own-cache"),
+        ASSISTANT_KNOWLEDGE_DIR=str(write.folder),
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "assistant", "index"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     cache = tmp_path / "own-cache" / "vectors.sqlite"
     wait_until(lambda: cached_vectors(cache) > 0, timeout=120)  # embedding has begun: kill it mid-sync
     proc.send_signal(signal.SIGKILL)
@@ -171,8 +176,9 @@ def test_second_sync_waits_for_the_first(make_settings, write):
     results = []
     holder.acquire()
     waiting = _Waiting()
-    waiter = threading.Thread(target=lambda: results.append(
-        sync_collection(make_settings(knowledge_dir=write.folder), progress=waiting)))
+    waiter = threading.Thread(
+        target=lambda: results.append(sync_collection(make_settings(knowledge_dir=write.folder), progress=waiting))
+    )
     waiter.start()
     assert waiting.event.wait(60), "the second sync never said it waits"
     assert not results  # still waiting

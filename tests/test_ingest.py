@@ -70,10 +70,13 @@ def test_markdown_front_matter_and_headings(write):
 
 
 def test_pdf_keeps_page_numbers(tmp_path):
-    path = make_pdf(tmp_path / "laporan.pdf", [
-        "Halaman pertama membahas diplomasi siber dan norma.",
-        "Halaman kedua membahas langkah membangun kepercayaan antarnegara.",
-    ])
+    path = make_pdf(
+        tmp_path / "laporan.pdf",
+        [
+            "Halaman pertama membahas diplomasi siber dan norma.",
+            "Halaman kedua membahas langkah membangun kepercayaan antarnegara.",
+        ],
+    )
     document = load_document(path)
     assert document.metadata["title"] == "Laporan Uji"
     assert document.metadata["author"] == "Penulis Uji"
@@ -85,7 +88,9 @@ def test_pdf_keeps_page_numbers(tmp_path):
 
 
 def test_docx_headings_and_properties(tmp_path):
-    path = make_docx(tmp_path / "esai.docx", "Esai Uji", "Pendahuluan", ["Paragraf pertama tentang ASEAN.", "Paragraf kedua."])
+    path = make_docx(
+        tmp_path / "esai.docx", "Esai Uji", "Pendahuluan", ["Paragraf pertama tentang ASEAN.", "Paragraf kedua."]
+    )
     document = load_document(path)
     assert document.metadata["title"] == "Esai Uji"
     assert document.sections[0].label == "Pendahuluan"

@@ -19,11 +19,15 @@ from assistant.library.documents import add_documents, list_documents, remove_do
 from assistant.retrieval.retriever import open_retriever
 from tests.fixtures_files import make_docx, make_image_only_pdf, make_pdf
 
-VOLCANO = ("---\ntitle: Gunung Api Jawa\nauthor: Dosen Tamu\nyear: 2023\nkind: handout\n---\n"
-           "# Merapi\n\nGunung Merapi meletus besar pada tahun 2010 dan memaksa ratusan ribu warga mengungsi "
-           "dari lereng gunung di Sleman.\n")
-HARBOUR = ("# Pelabuhan\n\nPelabuhan Tanjung Priok di Jakarta adalah pelabuhan peti kemas tersibuk di "
-           "Indonesia dan melayani perdagangan luar negeri.\n")
+VOLCANO = (
+    "---\ntitle: Gunung Api Jawa\nauthor: Dosen Tamu\nyear: 2023\nkind: handout\n---\n"
+    "# Merapi\n\nGunung Merapi meletus besar pada tahun 2010 dan memaksa ratusan ribu warga mengungsi "
+    "dari lereng gunung di Sleman.\n"
+)
+HARBOUR = (
+    "# Pelabuhan\n\nPelabuhan Tanjung Priok di Jakarta adalah pelabuhan peti kemas tersibuk di "
+    "Indonesia dan melayani perdagangan luar negeri.\n"
+)
 
 
 def _ids(settings, name):
@@ -60,16 +64,28 @@ def test_added_reading_is_cited_and_forgotten_after_removal(make_settings, write
 def test_library_rows_show_metadata_pages_and_sections(make_settings, write, tmp_path):
     settings = make_settings()
     filler = " ".join(f"Kalimat pengisi nomor {n} tentang kerja sama regional." for n in range(12))
-    pdf = make_pdf(tmp_path / "laporan.pdf", [f"Halaman pertama tentang norma siber ASEAN. {filler}",
-                                               f"Halaman kedua tentang pusat pelatihan di Bangkok. {filler}"])
+    pdf = make_pdf(
+        tmp_path / "laporan.pdf",
+        [
+            f"Halaman pertama tentang norma siber ASEAN. {filler}",
+            f"Halaman kedua tentang pusat pelatihan di Bangkok. {filler}",
+        ],
+    )
     docx = make_docx(tmp_path / "esai.docx", "Esai Kapasitas", "Pendahuluan", ["BSSN membangun kapasitas siber."])
-    html = write("web.html", "<html lang='en'><head><title>Norms Page</title><meta name='author' content='UN'>"
-                             "</head><body><h2>Eleven norms</h2><p>States agreed on eleven norms.</p></body></html>")
+    html = write(
+        "web.html",
+        "<html lang='en'><head><title>Norms Page</title><meta name='author' content='UN'>"
+        "</head><body><h2>Eleven norms</h2><p>States agreed on eleven norms.</p></body></html>",
+    )
     add_documents(settings, [pdf, docx, html, write("gunung.md", VOLCANO)], "bacaan")
     rows = {r["file"]: r for r in list_documents(settings, "bacaan")}
     assert (rows["laporan.pdf"]["title"], rows["laporan.pdf"]["author"]) == ("Laporan Uji", "Penulis Uji")
     assert rows["esai.docx"]["title"] == "Esai Kapasitas" and rows["web.html"]["language"] == "en"
-    assert (rows["gunung.md"]["year"], rows["gunung.md"]["kind"], rows["gunung.md"]["language"]) == (2023, "handout", "id")
+    assert (rows["gunung.md"]["year"], rows["gunung.md"]["kind"], rows["gunung.md"]["language"]) == (
+        2023,
+        "handout",
+        "id",
+    )
     assert all(r["status"] == "indexed" and r["chunks"] >= 1 and r["indexed_at"] for r in rows.values())
     retriever = open_retriever(settings, "bacaan")
     page = retriever.search("pusat pelatihan di Bangkok", 1)[0].chunk
@@ -83,16 +99,19 @@ def _fake_docx(path: Path) -> Path:
     return path
 
 
-@pytest.mark.parametrize("name, content, reason", [
-    ("laporan.pdf", b"This is plain text renamed to PDF.", "not a PDF"),
-    ("esai.docx", b"plain text, not a zip", "not a Word document: a .docx is a zip"),
-    ("zip.docx", None, "no word/document.xml"),
-    ("data.txt", b"abc\x00\x01\x02binary", "NUL bytes"),
-    ("page.html", b"just words, no tags at all", "not HTML"),
-    ("program.exe", b"MZ\x90\x00", "unsupported type .exe"),
-    ("kosong.md", b"", "empty file"),
-    ("gambar.pdf", None, "no text layer"),
-])
+@pytest.mark.parametrize(
+    "name, content, reason",
+    [
+        ("laporan.pdf", b"This is plain text renamed to PDF.", "not a PDF"),
+        ("esai.docx", b"plain text, not a zip", "not a Word document: a .docx is a zip"),
+        ("zip.docx", None, "no word/document.xml"),
+        ("data.txt", b"abc\x00\x01\x02binary", "NUL bytes"),
+        ("page.html", b"just words, no tags at all", "not HTML"),
+        ("program.exe", b"MZ\x90\x00", "unsupported type .exe"),
+        ("kosong.md", b"", "empty file"),
+        ("gambar.pdf", None, "no text layer"),
+    ],
+)
 def test_refused_uploads_say_why(make_settings, write, tmp_path, name, content, reason):
     settings = make_settings()
     if content is None:
@@ -113,8 +132,20 @@ def test_upload_size_limit(make_settings, write):
     assert "over the 0.001 MB upload limit" in report.refused[0]["error"]
 
 
-@pytest.mark.parametrize("raw", ["../../etc/passwd.txt", "a/b\\..\\c.md", "x\x00y\n\x1b.txt", ".hidden.md",
-                                 "README.md", "....md", "..", "/", "C:\\Users\\x\\tugas akhir (v2).PDF"])
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "../../etc/passwd.txt",
+        "a/b\\..\\c.md",
+        "x\x00y\n\x1b.txt",
+        ".hidden.md",
+        "README.md",
+        "....md",
+        "..",
+        "/",
+        "C:\\Users\\x\\tugas akhir (v2).PDF",
+    ],
+)
 def test_names_cannot_escape_the_folder(raw, tmp_path):
     name = safe_name(raw)
     assert name and "/" not in name and "\\" not in name and ".." not in name
@@ -138,8 +169,10 @@ def test_duplicate_content_is_reported_not_indexed_twice(make_settings, write):
     chunks = CollectionPaths(settings, "uji").current_snapshot().chunks
     copy = write("salinan/lain.md", VOLCANO)
     report = add_documents(settings, [copy, write("dua-kali.md", HARBOUR), write("dua-kali-lagi.md", HARBOUR)], "uji")
-    assert report.duplicates == [{"file": "lain.md", "existing": "gunung.md"},
-                                 {"file": "dua-kali-lagi.md", "existing": "dua-kali.md"}]
+    assert report.duplicates == [
+        {"file": "lain.md", "existing": "gunung.md"},
+        {"file": "dua-kali-lagi.md", "existing": "dua-kali.md"},
+    ]
     assert [a["stored"] for a in report.added] == ["dua-kali.md"]
     assert len(CollectionPaths(settings, "uji").current_snapshot().chunks) == len(chunks) + 1
     # same name, different content: stored beside the first, not over it
@@ -228,8 +261,10 @@ def test_two_adds_at_once_both_land(make_settings, write):
         except Exception as exc:  # surfaced by the assertion below
             errors.append(exc)
 
-    threads = [threading.Thread(target=run, args=("gunung.md", VOLCANO, 0)),
-               threading.Thread(target=run, args=("lain.md", VOLCANO.replace("2010", "2006"), 1))]
+    threads = [
+        threading.Thread(target=run, args=("gunung.md", VOLCANO, 0)),
+        threading.Thread(target=run, args=("lain.md", VOLCANO.replace("2010", "2006"), 1)),
+    ]
     for thread in threads:
         thread.start()
     for p in progress:  # both say they wait for the lock

@@ -23,8 +23,11 @@ PARA = "Pelabuhan {n} melayani kapal peti kemas dan kapal penumpang antarpulau d
 
 
 def _env(settings):
-    return {"ASSISTANT_DATA_DIR": str(settings.data_dir), "ASSISTANT_CACHE_DIR": str(settings.vector_cache_dir),
-            "ASSISTANT_KNOWLEDGE_DIR": str(settings.knowledge_dir)}
+    return {
+        "ASSISTANT_DATA_DIR": str(settings.data_dir),
+        "ASSISTANT_CACHE_DIR": str(settings.vector_cache_dir),
+        "ASSISTANT_KNOWLEDGE_DIR": str(settings.knowledge_dir),
+    }
 
 
 def _json(result):
@@ -71,14 +74,27 @@ def test_add_remove_collections_json_contract(make_settings, write, tmp_path):
 def test_killed_add_process_leaves_collection_answering(make_settings, write, tmp_path):
     settings = make_settings(cache_dir=tmp_path / "own-cache")
     env = _env(settings)
-    first = runner.invoke(app, ["add", str(write("dasar.md", "Diplomasi siber adalah penggunaan sarana "
-                                                              "diplomatik di ruang siber.")), "-c", "uji"], env=env)
+    first = runner.invoke(
+        app,
+        [
+            "add",
+            str(write("dasar.md", "Diplomasi siber adalah penggunaan sarana diplomatik di ruang siber.")),
+            "-c",
+            "uji",
+        ],
+        env=env,
+    )
     assert first.exit_code == 0, first.output
     files = [str(write(f"baru/p{n:02d}.txt", PARA.format(n=n))) for n in range(30)]  # 30 chunks: 2 batches
-    proc = subprocess.Popen([sys.executable, "-m", "assistant", "add", *files, "-c", "uji"],
-                            env={**os.environ, **env},
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    wait_until(lambda: cached_vectors(settings.vector_cache_dir / "vectors.sqlite") > 1, timeout=120)  # the first batch is stored: kill during the second
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "assistant", "add", *files, "-c", "uji"],
+        env={**os.environ, **env},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    wait_until(
+        lambda: cached_vectors(settings.vector_cache_dir / "vectors.sqlite") > 1, timeout=120
+    )  # the first batch is stored: kill during the second
     proc.send_signal(signal.SIGKILL)
     assert proc.wait() == -signal.SIGKILL
     hits = open_retriever(settings, "uji").search("sarana diplomatik", 3)
@@ -98,8 +114,12 @@ def test_watcher_syncs_dropped_and_removed_files(make_settings, write):
     write("awal.md", "# Awal\n\nPelabuhan Tanjung Priok melayani kapal peti kemas.\n")
     runner.invoke(app, ["index", "--knowledge", str(folder), "-c", "pantau"], env=_env(settings))
     synced = []
-    watcher = FolderWatcher(settings, {"pantau": folder}, debounce=0.3,
-                            on_sync=lambda name, report, error: synced.append((name, report, error))).start()
+    watcher = FolderWatcher(
+        settings,
+        {"pantau": folder},
+        debounce=0.3,
+        on_sync=lambda name, report, error: synced.append((name, report, error)),
+    ).start()
     try:
         hidden = folder / ".sementara.md"
         hidden.write_text("hidden: ignored", encoding="utf-8")
@@ -131,8 +151,10 @@ def test_serve_watch_answers_from_a_dropped_file_without_restart(make_settings, 
         # past the catch-up sync at start: what follows is driven by file events
         wait_until(lambda: "watch: pantau: up to date" in server.output(), timeout=60, what=server.output)
         write("baru.md", "# Baru\n\nGunung Merapi meletus besar pada tahun 2010 dan warga mengungsi.\n")
-        wait_until(lambda: "baru.md" in CollectionPaths(settings, "pantau").current_snapshot().manifest["files"],
-                   what=server.output)
+        wait_until(
+            lambda: "baru.md" in CollectionPaths(settings, "pantau").current_snapshot().manifest["files"],
+            what=server.output,
+        )
         data = Client(server.url, verbose=False).predict("Kapan Gunung Merapi meletus besar?", api_name="/ask")
         assert data["citations"][0]["source"] == "baru.md" and "2010" in data["answer"]
         wait_until(lambda: "watch: pantau: +1" in server.output(), timeout=10)

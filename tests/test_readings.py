@@ -39,9 +39,15 @@ def test_every_reading_has_front_matter_and_is_indexed(indexed_settings):
 
 
 CASES = [
-    pytest.param(lang, name, marks=[pytest.mark.xfail(reason=KNOWN_MISSES[lang, name], strict=False)]
-                 if (lang, name) in KNOWN_MISSES else [])
-    for name in READINGS for lang in ("id", "en")
+    pytest.param(
+        lang,
+        name,
+        marks=[pytest.mark.xfail(reason=KNOWN_MISSES[lang, name], strict=False)]
+        if (lang, name) in KNOWN_MISSES
+        else [],
+    )
+    for name in READINGS
+    for lang in ("id", "en")
 ]
 
 

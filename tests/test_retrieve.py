@@ -8,14 +8,17 @@ from assistant.retrieval.retriever import open_retriever
 from assistant.text.query import refers_to_source
 
 
-@pytest.mark.parametrize("question, expected", [
-    ("According to the essay, how is cyber diplomacy defined?", True),
-    ("Menurut esai, apa tujuan akhir pengembangan kapasitas?", True),
-    ("Apa yang dikatakan teks tentang norma?", True),
-    ("What does the author cite?", True),
-    ("What is soft power?", False),
-    ("Bagaimana ASEAN bekerja sama di bidang siber?", False),
-])
+@pytest.mark.parametrize(
+    "question, expected",
+    [
+        ("According to the essay, how is cyber diplomacy defined?", True),
+        ("Menurut esai, apa tujuan akhir pengembangan kapasitas?", True),
+        ("Apa yang dikatakan teks tentang norma?", True),
+        ("What does the author cite?", True),
+        ("What is soft power?", False),
+        ("Bagaimana ASEAN bekerja sama di bidang siber?", False),
+    ],
+)
 def test_refers_to_source(question, expected):
     assert refers_to_source(question) is expected
 

@@ -95,8 +95,15 @@ def test_unknown_collection_is_a_clear_error(client):
         client.predict(QUESTION, "no-such-collection", api_name="/ask")
 
 
-@pytest.mark.parametrize("target", ["/etc/passwd", str(ROOT / "pyproject.toml"), str(KNOWLEDGE / ".." / "pyproject.toml"),
-                                    "{data}/collections/knowledge/current"])
+@pytest.mark.parametrize(
+    "target",
+    [
+        "/etc/passwd",
+        str(ROOT / "pyproject.toml"),
+        str(KNOWLEDGE / ".." / "pyproject.toml"),
+        "{data}/collections/knowledge/current",
+    ],
+)
 def test_file_route_refuses_files_outside_the_readings(server, indexed_settings, target):
     target = target.format(data=indexed_settings.data_dir)
     for route in ("gradio_api/file=", "file="):
@@ -191,7 +198,9 @@ def test_answering_events_share_one_concurrency_limit(make_settings):
 
     settings = make_settings(concurrency_limit=3, llms=["ollama:qwen3"])
     assert ui.TABS[0] == ("Chat", ui_chat.build)
-    app = ui.configure_queue(ui.build_app(Assistant(settings), Library(settings), settings, tabs=[("Chat", ui_chat.build)]), settings)
+    app = ui.configure_queue(
+        ui.build_app(Assistant(settings), Library(settings), settings, tabs=[("Chat", ui_chat.build)]), settings
+    )
     assert app._queue.default_concurrency_limit == 3
     answering = [fn for fn in app.fns.values() if fn.name in ("ask", "chat", "turn")]
     assert len(answering) >= 4  # /ask, /chat, and the chat tab's submit and example events

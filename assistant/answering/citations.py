@@ -21,9 +21,18 @@ LLM_MARKER = re.compile(r"\[\s*(?:(?:passage|bacaan|teks|source|sumber)\s*)?(\d+
 
 def make_citation(n: int, passage: Passage, start: int, end: int, supported: bool = True) -> Citation:
     chunk = passage.chunk
-    return Citation(n=n, chunk_id=chunk.id, source=chunk.source, title=chunk.title, location=chunk.location,
-                    text=chunk.text, quote=chunk.text[start:end], start=chunk.start, end=chunk.end,
-                    supported=supported)
+    return Citation(
+        n=n,
+        chunk_id=chunk.id,
+        source=chunk.source,
+        title=chunk.title,
+        location=chunk.location,
+        text=chunk.text,
+        quote=chunk.text[start:end],
+        start=chunk.start,
+        end=chunk.end,
+        supported=supported,
+    )
 
 
 @dataclass
@@ -58,7 +67,11 @@ def _renumber(text: str, count: int) -> tuple[str, list[int], list[str]]:
 
     new = LLM_MARKER.sub(replace, text)
     new = re.sub(r"[ \t]+([.,;:])", r"\1", re.sub(r"[ \t]{2,}", " ", new)).strip()
-    notes = [f"dropped citation(s) to passages that do not exist: {', '.join(f'[{d}]' for d in dropped)}"] if dropped else []
+    notes = (
+        [f"dropped citation(s) to passages that do not exist: {', '.join(f'[{d}]' for d in dropped)}"]
+        if dropped
+        else []
+    )
     return new, order, notes
 
 
@@ -100,8 +113,13 @@ def check_reply(reply: str, passages: list[Passage], scorer: SentenceScorer, sup
         score = _support_score(best, claims, claim_vecs, users) if best else 0.0
         citations.append(make_citation(new_n, passages[index], start, end, supported=score >= support))
     for (claim, _), vec in zip(claims, claim_vecs):
-        best = max((float(np.dot(vec, s.vector)) + 0.1 * coverage(content_tokens(claim), content_tokens(s.text))
-                    for s in sentences), default=0.0)
+        best = max(
+            (
+                float(np.dot(vec, s.vector)) + 0.1 * coverage(content_tokens(claim), content_tokens(s.text))
+                for s in sentences
+            ),
+            default=0.0,
+        )
         if best < support:
             unsupported.append(claim)
     if unsupported:

@@ -8,10 +8,12 @@ previous resolved question.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from assistant.text.tokens import FRAME_WORDS, FUNCTION_WORDS, plain_words, stop_words
+from assistant.types import Answer
 
 ANAPHORA = frozenset(
     "itu ini tersebut mereka dia ia beliau begitu demikian sana situ "
@@ -107,11 +109,21 @@ def resolve_query(question: str, history: list[tuple[str, str]] | None, rewriter
     return resolve_heuristic(question, history)
 
 
+class Asker(Protocol):
+    """What a conversation asks through (:class:`assistant.service.Assistant`)."""
+
+    def ask(self, question: str, *, collection: str | None = None, llm: str | None = None, k: int | None = None,
+            history: list[tuple[str, str]] | None = None) -> Answer: ...
+
+    def stream(self, question: str, *, collection: str | None = None, llm: str | None = None,
+               k: int | None = None, history: list[tuple[str, str]] | None = None) -> Iterator[str | Answer]: ...
+
+
 @dataclass
 class Conversation:
     """A conversation with the assistant: each question is asked with the turns before it."""
 
-    assistant: object
+    assistant: Asker
     collection: str | None = None
     llm: str | None = None
     k: int | None = None

@@ -19,7 +19,8 @@ FALLBACK_NOTE = {
 DECLINE_PATTERNS = re.compile(
     r"(tidak (?:menjawab|menyebutkan|membahas|ada informasi|memuat)|tidak dapat (?:menjawab|ditemukan)"
     r"|do(?:es)? not (?:answer|mention|contain|say)|don't (?:answer|mention|contain|say)|cannot be answered"
-    r"|no information)", re.I,
+    r"|no information)",
+    re.I,
 )
 
 
@@ -28,8 +29,9 @@ def declines(reply: str) -> bool:
     return bool(DECLINE_PATTERNS.search(reply)) and not LLM_MARKER.search(reply)
 
 
-def stream_llm_answer(question: str, language: str, passages: list[Passage], scorer: SentenceScorer,
-                      deltas: Iterator[str]) -> Iterator[str | Answer]:
+def stream_llm_answer(
+    question: str, language: str, passages: list[Passage], scorer: SentenceScorer, deltas: Iterator[str]
+) -> Iterator[str | Answer]:
     """Pass the model's deltas through, then yield the checked :class:`Answer` (raises when
     the model fails or cites nothing, so the caller can fall back)."""
     reply = []
@@ -47,8 +49,15 @@ def stream_llm_answer(question: str, language: str, passages: list[Passage], sco
         raise NoCitations("the model cited no passage")
     if not _claims(checked.text):
         raise NoCitations("the model's reply has citation markers but no statement")
-    yield Answer(text=checked.text, citations=checked.citations, language=language, passages=passages,
-                 notes=checked.notes, unsupported=checked.unsupported, question=question)
+    yield Answer(
+        text=checked.text,
+        citations=checked.citations,
+        language=language,
+        passages=passages,
+        notes=checked.notes,
+        unsupported=checked.unsupported,
+        question=question,
+    )
 
 
 class NoCitations(Exception):

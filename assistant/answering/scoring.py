@@ -37,7 +37,7 @@ class Sentence:
 
     @property
     def text(self) -> str:
-        return self.passage.chunk.text[self.start:self.end]
+        return self.passage.chunk.text[self.start : self.end]
 
     @property
     def relevance(self) -> float:
@@ -63,9 +63,15 @@ class SentenceScorer:
     def query_vector(self, text: str) -> np.ndarray:
         return embed_query(self.embedder, text)
 
-    def sentences(self, query: str, passages: list[Passage], qvec: np.ndarray | None = None,
-                  weights: TermWeights | None = None, rendering: tuple[str, str] | None = None,
-                  alternatives: Alternatives | None = None) -> list[Sentence]:
+    def sentences(
+        self,
+        query: str,
+        passages: list[Passage],
+        qvec: np.ndarray | None = None,
+        weights: TermWeights | None = None,
+        rendering: tuple[str, str] | None = None,
+        alternatives: Alternatives | None = None,
+    ) -> list[Sentence]:
         """Every sentence of ``passages`` with its similarity to and coverage of ``query``.
 
         Each sentence also gets a small prior: up to 0.03 from its passage's retrieval score
@@ -112,8 +118,9 @@ class SentenceScorer:
         return found
 
 
-def select_sentences(candidates: list[Sentence], limit: int = 3, window: float = 0.03,
-                     redundancy: float = 0.93) -> list[Sentence]:
+def select_sentences(
+    candidates: list[Sentence], limit: int = 3, window: float = 0.03, redundancy: float = 0.93
+) -> list[Sentence]:
     """Pick the best sentence and up to ``limit - 1`` more that are nearly as relevant
     (within ``window``) and do not repeat one already picked (cosine below ``redundancy``)."""
     ranked = sorted(candidates, key=lambda s: -s.relevance)

@@ -60,8 +60,12 @@ def covered(question_tokens: set[str], present: Container[str], alternatives: Al
     return found
 
 
-def coverage(question_tokens: set[str], text_tokens: set[str], weights: TermWeights | None = None,
-             alternatives: Alternatives = ()) -> float:
+def coverage(
+    question_tokens: set[str],
+    text_tokens: set[str],
+    weights: TermWeights | None = None,
+    alternatives: Alternatives = (),
+) -> float:
     """Share (IDF-weighted when ``weights`` are given) of the question's content tokens found in the
     text, a token also counting as found when a glossary rendering of its term is there."""
     if not question_tokens:

@@ -10,7 +10,9 @@ import typer
 
 from assistant.cli import answer, evaluate, index, library, serve
 
-app = typer.Typer(help="Reading assistant: cited answers from your readings.", no_args_is_help=True, add_completion=False)
+app = typer.Typer(
+    help="Reading assistant: cited answers from your readings.", no_args_is_help=True, add_completion=False
+)
 
 
 def main() -> None:

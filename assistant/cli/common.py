@@ -11,7 +11,7 @@ from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from assistant.config import Settings, load_settings, offline_environment
@@ -58,7 +58,7 @@ class RichSyncProgress:
 
     def __init__(self, progress: Progress) -> None:
         self._progress = progress
-        self._task = None
+        self._task: TaskID | None = None
 
     def start(self, phase: str, total: int) -> None:
         if self._task is not None:

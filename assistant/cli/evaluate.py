@@ -34,8 +34,9 @@ def register(app: typer.Typer) -> None:
 SetsArg = Annotated[list[Path], typer.Argument(help="Question sets (JSONL), e.g. evals/source.jsonl.")]
 OutOpt = Annotated[Optional[Path], typer.Option("--out", help="Output folder (default: evals/reports/<timestamp>/).")]
 CompareOpt = Annotated[Optional[Path], typer.Option("--compare", help="results.json of an earlier run.")]
-MinOpt = Annotated[Optional[list[str]],
-                   typer.Option("--min", help="METRIC=VALUE or GROUP:METRIC=VALUE; exit 1 below it.")]
+MinOpt = Annotated[
+    Optional[list[str]], typer.Option("--min", help="METRIC=VALUE or GROUP:METRIC=VALUE; exit 1 below it.")
+]
 ThresholdsOpt = Annotated[Optional[Path], typer.Option("--thresholds", help="TOML file with a \\[min] table.")]
 LimitOpt = Annotated[Optional[int], typer.Option("--limit", min=1, help="Only the first N entries of each set.")]
 ResultsJsonOpt = Annotated[bool, typer.Option("--json", help="Print results.json (plus files, thresholds) instead.")]
@@ -75,9 +76,11 @@ def eval_command(
     paths = report.write_outputs(run, out or report.default_out_dir(), comparison, failures)
     if as_json:
         data = run.to_json()
-        data.update(files={"results": str(paths[0]), "report": str(paths[1])},
-                    comparison=comparison.to_json() if comparison else None,
-                    thresholds={"failures": failures, "passed": not failures} if failures is not None else None)
+        data.update(
+            files={"results": str(paths[0]), "report": str(paths[1])},
+            comparison=comparison.to_json() if comparison else None,
+            thresholds={"failures": failures, "passed": not failures} if failures is not None else None,
+        )
         emit_json(data)
     else:
         print_run(run, comparison, failures, paths)

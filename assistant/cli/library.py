@@ -105,8 +105,14 @@ def collections(ctx: typer.Context, as_json: JsonOpt = False) -> None:
         table.add_column(column, justify="right" if column in ("documents", "chunks") else "left")
     for row in rows:
         name = f"{row['name']} (default)" if row["default"] else row["name"]
-        table.add_row(name, str(row["documents"]), str(row["chunks"]), row["embedder"] or "-",
-                      row["synced_at"] or "never", row["folder"])
+        table.add_row(
+            name,
+            str(row["documents"]),
+            str(row["chunks"]),
+            row["embedder"] or "-",
+            row["synced_at"] or "never",
+            row["folder"],
+        )
     out.print(table)
 
 
@@ -139,4 +145,3 @@ def register(app: typer.Typer) -> None:
     app.command()(add)
     app.command()(remove)
     app.add_typer(collections_app, name="collections")
-

@@ -67,7 +67,8 @@ def compare(old: dict, new: dict, old_label: str = "") -> Comparison:
             delta = None if value is None or before is None else round(value - before, 4)
             deltas[group][metric] = {"old": before, "new": value, "delta": delta}
     previous = {q["id"]: q for q in old["questions"]}
-    worse, better = [], []
+    worse: list[dict[str, Any]] = []
+    better: list[dict[str, Any]] = []
     for q in new["questions"]:
         if q["id"] in previous:
             change = _change(previous[q["id"]], q)

@@ -56,7 +56,7 @@ def rebuild_documents(chunks: Iterable[Chunk]) -> dict[str, str]:
     for source, pieces in parts.items():
         buffer = [" "] * max(c.end for c in pieces)
         for c in pieces:
-            buffer[c.start:c.start + len(c.text)] = list(c.text)
+            buffer[c.start : c.start + len(c.text)] = list(c.text)
         documents[source] = "".join(buffer)
     return documents
 
@@ -74,8 +74,9 @@ class RelevanceJudge:
     def spans(self, quote: str) -> list[tuple[str, int, int]]:
         """Where ``quote`` occurs: ``(source, start, end)`` in the cleaned document texts."""
         if quote not in self._spans:
-            self._spans[quote] = [(source, s, e) for source, text in self.documents.items()
-                                  for s, e in find_spans(text, quote)]
+            self._spans[quote] = [
+                (source, s, e) for source, text in self.documents.items() for s, e in find_spans(text, quote)
+            ]
         return self._spans[quote]
 
     def relevant(self, source: str, start: int, end: int, text: str, quote: str, normal: str | None = None) -> bool:
@@ -88,8 +89,9 @@ class RelevanceJudge:
     def relevant_ids(self, quote: str) -> set[str]:
         """The ids of every chunk of the collection relevant to ``quote``."""
         if quote not in self._ids:
-            self._ids[quote] = {c.id for c in self.chunks
-                                if self.relevant(c.source, c.start, c.end, c.text, quote, self._normal[c.id])}
+            self._ids[quote] = {
+                c.id for c in self.chunks if self.relevant(c.source, c.start, c.end, c.text, quote, self._normal[c.id])
+            }
         return self._ids[quote]
 
     def is_relevant(self, source: str, start: int, end: int, text: str, quotes: Sequence[str]) -> bool:

@@ -14,10 +14,21 @@ from assistant.evaluation.metrics import ANSWER_METRICS, LATENCY_METRICS, RETRIE
 from assistant.evaluation.results import severity
 from assistant.evaluation.runner import EvalRun
 
-MAIN_METRICS = (RETRIEVAL_METRICS + ANSWER_METRICS + LATENCY_METRICS
-                + ("n", "answerable", "unanswerable", "abstained", "errors"))
-SPLIT_METRICS = ("n", "recall@1", "recall@5", "mrr@10", "ndcg@10", "ok_rate", "citation_precision",
-                 "citation_recall", "abstention_f1", "token_f1")
+MAIN_METRICS = (
+    RETRIEVAL_METRICS + ANSWER_METRICS + LATENCY_METRICS + ("n", "answerable", "unanswerable", "abstained", "errors")
+)
+SPLIT_METRICS = (
+    "n",
+    "recall@1",
+    "recall@5",
+    "mrr@10",
+    "ndcg@10",
+    "ok_rate",
+    "citation_precision",
+    "citation_recall",
+    "abstention_f1",
+    "token_f1",
+)
 METRIC_HELP = {
     "recall@k": "share of gold quotes with a relevant passage in the top k (answerable questions)",
     "mrr@10": "mean reciprocal rank of the first relevant passage",
@@ -69,8 +80,9 @@ def table_groups(summary: dict) -> list[str]:
     return [n for n in dict.fromkeys(names) if n in groups]
 
 
-def metric_rows(summary: dict, metrics: Sequence[str] = MAIN_METRICS,
-                groups: Sequence[str] | None = None) -> tuple[list[str], list[list[str]]]:
+def metric_rows(
+    summary: dict, metrics: Sequence[str] = MAIN_METRICS, groups: Sequence[str] | None = None
+) -> tuple[list[str], list[list[str]]]:
     """Header and rows of a metric-by-group table (metrics as rows)."""
     groups = list(groups or table_groups(summary))
     data = summary.get("groups", {})
@@ -103,9 +115,19 @@ def question_rows(questions: Sequence[dict], width: int = 120) -> tuple[list[str
     rows = []
     for q in sorted(questions, key=severity):
         rank = q.get("first_relevant_rank")
-        rows.append([q["id"], q["set"], q["lang"], "yes" if q["answerable"] else "no", q["verdict"],
-                     "–" if rank is None else str(rank), shorten(q["question"], width),
-                     cited_passage(q, width), shorten(q.get("answer") or q.get("error") or "", width)])
+        rows.append(
+            [
+                q["id"],
+                q["set"],
+                q["lang"],
+                "yes" if q["answerable"] else "no",
+                q["verdict"],
+                "–" if rank is None else str(rank),
+                shorten(q["question"], width),
+                cited_passage(q, width),
+                shorten(q.get("answer") or q.get("error") or "", width),
+            ]
+        )
     return header, rows
 
 
@@ -134,49 +156,91 @@ def comparison_rows(comparison: Comparison, groups: Sequence[str]) -> tuple[list
 
 def change_rows(changes: Sequence[dict], width: int = 100) -> tuple[list[str], list[list[str]]]:
     header = ["id", "set", "old verdict", "new verdict", "old rank", "new rank", "question"]
-    rows = [[c["id"], c["set"], c["old_verdict"], c["new_verdict"], str(c["old_rank"] or "–"),
-             str(c["new_rank"] or "–"), shorten(c["question"], width)] for c in changes]
+    rows = [
+        [
+            c["id"],
+            c["set"],
+            c["old_verdict"],
+            c["new_verdict"],
+            str(c["old_rank"] or "–"),
+            str(c["new_rank"] or "–"),
+            shorten(c["question"], width),
+        ]
+        for c in changes
+    ]
     return header, rows
 
 
 def _context_lines(summary: dict) -> list[str]:
     settings = summary.get("settings", {})
     sets = ", ".join(f"{name} ({info['questions']})" for name, info in summary.get("sets", {}).items())
-    lines = [f"- sets: {sets}", f"- collection: {summary.get('collection')} ({settings.get('chunks')} chunks), "
-             f"embedder {settings.get('embedder')}, chunking {settings.get('chunking')}",
-             f"- answerer: {summary.get('llm')}; top_k {settings.get('top_k')}, candidates "
-             f"{settings.get('candidates')}, dense_weight {settings.get('dense_weight')}, rerank "
-             f"{settings.get('rerank_model')}, abstain_threshold {settings.get('abstain_threshold')}",
-             f"- run: {summary.get('created')}, {summary.get('seconds')} s; verdicts {summary.get('verdicts')}"]
+    lines = [
+        f"- sets: {sets}",
+        f"- collection: {summary.get('collection')} ({settings.get('chunks')} chunks), "
+        f"embedder {settings.get('embedder')}, chunking {settings.get('chunking')}",
+        f"- answerer: {summary.get('llm')}; top_k {settings.get('top_k')}, candidates "
+        f"{settings.get('candidates')}, dense_weight {settings.get('dense_weight')}, rerank "
+        f"{settings.get('rerank_model')}, abstain_threshold {settings.get('abstain_threshold')}",
+        f"- run: {summary.get('created')}, {summary.get('seconds')} s; verdicts {summary.get('verdicts')}",
+    ]
     if summary.get("missing_quotes"):
         missing = summary["missing_quotes"]
-        lines.append(f"- **{len(missing)} gold quotes are not in this collection** (their questions cannot be "
-                     "found): " + "; ".join(shorten(q, 60) for q in missing[:5]))
+        lines.append(
+            f"- **{len(missing)} gold quotes are not in this collection** (their questions cannot be "
+            "found): " + "; ".join(shorten(q, 60) for q in missing[:5])
+        )
     return lines
 
 
-def render_markdown(run: EvalRun | dict, comparison: Comparison | None = None,
-                    failures: Sequence[str] | None = None) -> str:
+def render_markdown(
+    run: EvalRun | dict, comparison: Comparison | None = None, failures: Sequence[str] | None = None
+) -> str:
     """``report.md``: context, metric tables, comparison, gate result and questions worst first."""
     data = run.to_json() if isinstance(run, EvalRun) else run
     summary, questions = data["summary"], data["questions"]
-    parts = ["# Evaluation report", "", *_context_lines(summary), "", "## Metrics", "",
-             markdown_table(*metric_rows(summary)), "", "## By set, language and answerability", "",
-             markdown_table(*split_rows(summary)), ""]
+    parts = [
+        "# Evaluation report",
+        "",
+        *_context_lines(summary),
+        "",
+        "## Metrics",
+        "",
+        markdown_table(*metric_rows(summary)),
+        "",
+        "## By set, language and answerability",
+        "",
+        markdown_table(*split_rows(summary)),
+        "",
+    ]
     if failures is not None:
         parts += ["## Thresholds", "", *([f"- FAILED {f}" for f in failures] or ["- all thresholds met"]), ""]
     if comparison is not None:
-        parts += [f"## Compared with {comparison.old}", "",
-                  markdown_table(*comparison_rows(comparison, table_groups(summary))), "",
-                  f"### Questions that got worse ({len(comparison.worse)}; {len(comparison.better)} got better)", "",
-                  markdown_table(*change_rows(comparison.worse)) if comparison.worse else "none", ""]
-    parts += ["## Questions (worst first)", "", markdown_table(*question_rows(questions)), "",
-              "## Metric definitions", "", *[f"- `{k}`: {v}" for k, v in METRIC_HELP.items()], ""]
+        parts += [
+            f"## Compared with {comparison.old}",
+            "",
+            markdown_table(*comparison_rows(comparison, table_groups(summary))),
+            "",
+            f"### Questions that got worse ({len(comparison.worse)}; {len(comparison.better)} got better)",
+            "",
+            markdown_table(*change_rows(comparison.worse)) if comparison.worse else "none",
+            "",
+        ]
+    parts += [
+        "## Questions (worst first)",
+        "",
+        markdown_table(*question_rows(questions)),
+        "",
+        "## Metric definitions",
+        "",
+        *[f"- `{k}`: {v}" for k, v in METRIC_HELP.items()],
+        "",
+    ]
     return "\n".join(parts)
 
 
-def write_outputs(run: EvalRun, out_dir: Path, comparison: Comparison | None = None,
-                  failures: Sequence[str] | None = None) -> tuple[Path, Path]:
+def write_outputs(
+    run: EvalRun, out_dir: Path, comparison: Comparison | None = None, failures: Sequence[str] | None = None
+) -> tuple[Path, Path]:
     """Write ``results.json`` and ``report.md`` into ``out_dir`` (created); returns both paths."""
     out_dir.mkdir(parents=True, exist_ok=True)
     data = run.to_json()

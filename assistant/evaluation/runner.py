@@ -37,8 +37,9 @@ class EvalRun:
         return {"summary": self.summary, "questions": [r.to_json() for r in self.results]}
 
 
-def ask_item(assistant, item: EvalItem, history: list[tuple[str, str]], collection: str | None,
-             llm: str | None) -> tuple[Answer | None, list[Passage], str | None, float]:
+def ask_item(
+    assistant, item: EvalItem, history: list[tuple[str, str]], collection: str | None, llm: str | None
+) -> tuple[Answer | None, list[Passage], str | None, float]:
     """Ask one question as a user would, then retrieve the top 10 of the same query for ranking."""
     started = time.perf_counter()
     try:
@@ -50,8 +51,15 @@ def ask_item(assistant, item: EvalItem, history: list[tuple[str, str]], collecti
     return answer, ranking, None, seconds
 
 
-def run_case(assistant, case: list[EvalItem], judge: RelevanceJudge, chunks: dict[str, Chunk],
-             collection: str | None, llm: str | None, step: Callable[[str], None]) -> list[QuestionResult]:
+def run_case(
+    assistant,
+    case: list[EvalItem],
+    judge: RelevanceJudge,
+    chunks: dict[str, Chunk],
+    collection: str | None,
+    llm: str | None,
+    step: Callable[[str], None],
+) -> list[QuestionResult]:
     """Ask the turns of one case in order, each with the earlier turns as history."""
     history: list[tuple[str, str]] = []
     results = []
@@ -66,8 +74,14 @@ def run_case(assistant, case: list[EvalItem], judge: RelevanceJudge, chunks: dic
     return results
 
 
-def run_sets(assistant, sets: Sequence[QuestionSet], *, collection: str | None = None, llm: str | None = None,
-             progress: Progress | None = None) -> EvalRun:
+def run_sets(
+    assistant,
+    sets: Sequence[QuestionSet],
+    *,
+    collection: str | None = None,
+    llm: str | None = None,
+    progress: Progress | None = None,
+) -> EvalRun:
     """Run question sets through ``assistant`` and summarise them.
 
     Parameters
@@ -99,8 +113,12 @@ def run_sets(assistant, sets: Sequence[QuestionSet], *, collection: str | None =
 
     if progress:
         progress(0, total, "")
-    results = [r for qs in sets for case in qs.cases
-               for r in run_case(assistant, case, judge, index.chunks, collection, llm, step)]
+    results = [
+        r
+        for qs in sets
+        for case in qs.cases
+        for r in run_case(assistant, case, judge, index.chunks, collection, llm, step)
+    ]
     quotes = [q for qs in sets for item in qs.items for q in item.gold_quotes]
     context = run_context(assistant, index, sets, llm, judge.missing(dict.fromkeys(quotes)))
     context["seconds"] = round(time.perf_counter() - started, 1)
@@ -115,9 +133,15 @@ def run_context(assistant, index, sets: Sequence[QuestionSet], llm: str | None, 
         "sets": {qs.name: {"path": str(qs.path), "questions": len(qs.items)} for qs in sets},
         "collection": index.name,
         "llm": llm or settings.llm,
-        "settings": {"embedder": index.manifest.get("embedder"), "chunking": index.manifest.get("chunking"),
-                     "chunks": len(index.chunks), "top_k": settings.top_k, "candidates": settings.candidates,
-                     "dense_weight": settings.dense_weight, "rerank_model": settings.rerank_model,
-                     "abstain_threshold": settings.abstain_threshold},
+        "settings": {
+            "embedder": index.manifest.get("embedder"),
+            "chunking": index.manifest.get("chunking"),
+            "chunks": len(index.chunks),
+            "top_k": settings.top_k,
+            "candidates": settings.candidates,
+            "dense_weight": settings.dense_weight,
+            "rerank_model": settings.rerank_model,
+            "abstain_threshold": settings.abstain_threshold,
+        },
         "missing_quotes": missing,
     }

@@ -65,8 +65,15 @@ def _item(raw: dict, where: str, set_name: str, lang: str | None = None, **extra
     reference = raw.get("reference_answer")
     if reference is not None and not isinstance(reference, str):
         raise SetError(f"{where}: 'reference_answer' must be a string")
-    return EvalItem(question=question.strip(), lang=lang, answerable=answerable, gold_quotes=quotes,
-                    reference_answer=reference or None, set_name=set_name, **extra)
+    return EvalItem(
+        question=question.strip(),
+        lang=lang,
+        answerable=answerable,
+        gold_quotes=quotes,
+        reference_answer=reference or None,
+        set_name=set_name,
+        **extra,
+    )
 
 
 def _case(raw: Any, where: str, set_name: str) -> list[EvalItem]:
@@ -80,8 +87,10 @@ def _case(raw: Any, where: str, set_name: str) -> list[EvalItem]:
     turns = raw["turns"]
     if not isinstance(turns, list) or not turns or not all(isinstance(t, dict) for t in turns):
         raise SetError(f"{where}: 'turns' must be a non-empty list of objects")
-    return [_item(t, f"{where} turn {i}", set_name, raw.get("lang"), id=f"{cid}/{i}", conversation=cid, turn=i)
-            for i, t in enumerate(turns, 1)]
+    return [
+        _item(t, f"{where} turn {i}", set_name, raw.get("lang"), id=f"{cid}/{i}", conversation=cid, turn=i)
+        for i, t in enumerate(turns, 1)
+    ]
 
 
 def set_lines(path: Path) -> list[tuple[str, str]]:

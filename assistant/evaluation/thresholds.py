@@ -54,7 +54,7 @@ def load_thresholds(path: str | Path) -> list[Threshold]:
         raise ValueError(f"cannot read thresholds {path}: {exc}") from exc
     table = data.get("min")
     if not isinstance(table, dict):
-        raise ValueError(f"{path}: needs a [min] table of \"metric\" = value")
+        raise ValueError(f'{path}: needs a [min] table of "metric" = value')
     return [parse_threshold(f"{key}={value}") for key, value in table.items()]
 
 

@@ -49,11 +49,17 @@ def check_folder_free(settings: Settings, name: str, folder: Path) -> None:
         if other == name:
             continue
         if folder == theirs:
-            raise StoreError(f"folder {folder} already belongs to collection {other!r}: use that collection or another folder")
+            raise StoreError(
+                f"folder {folder} already belongs to collection {other!r}: use that collection or another folder"
+            )
         if folder.is_relative_to(theirs):
-            raise StoreError(f"folder {folder} lies inside collection {other!r}'s folder {theirs}: pick a folder outside it")
+            raise StoreError(
+                f"folder {folder} lies inside collection {other!r}'s folder {theirs}: pick a folder outside it"
+            )
         if theirs.is_relative_to(folder):
-            raise StoreError(f"folder {folder} contains collection {other!r}'s folder {theirs}: pick a folder that does not")
+            raise StoreError(
+                f"folder {folder} contains collection {other!r}'s folder {theirs}: pick a folder that does not"
+            )
 
 
 def record_folder(settings: Settings, paths: CollectionPaths, folder: Path) -> None:

@@ -54,10 +54,10 @@ def chroma_metadata(chunk: Chunk) -> dict[str, Any]:
 def chroma_add(collection, chunks: list[Chunk], vectors, batch: int = 512, progress=None) -> None:
     """Upsert chunks with their vectors, ``batch`` at a time; ``progress(n)`` after each batch."""
     for i in range(0, len(chunks), batch):
-        part = chunks[i:i + batch]
+        part = chunks[i : i + batch]
         collection.upsert(
             ids=[c.id for c in part],
-            embeddings=vectors[i:i + batch],
+            embeddings=vectors[i : i + batch],
             documents=[c.text for c in part],
             metadatas=[chroma_metadata(c) for c in part],
         )

@@ -27,7 +27,7 @@ def _split_long(start: int, end: int, text: str, size: int, paragraph: int) -> l
         cut = text.rfind(" ", start, start + size)
         cut = cut if cut > start else start + size
         pieces.append(Span(start, cut, paragraph))
-        start = cut + 1 if text[cut:cut + 1] == " " else cut
+        start = cut + 1 if text[cut : cut + 1] == " " else cut
     pieces.append(Span(start, end, paragraph))
     return pieces
 

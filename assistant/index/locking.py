@@ -26,9 +26,13 @@ def collection_lock(paths: CollectionPaths, timeout: float, progress: SyncProgre
         try:
             lock.acquire(timeout=timeout)
         except Timeout as exc:
-            raise StoreError(f"collection {paths.name!r} is busy ({describe_lock_owner(paths)}): try again later") from exc
+            raise StoreError(
+                f"collection {paths.name!r} is busy ({describe_lock_owner(paths)}): try again later"
+            ) from exc
     try:
-        atomic_write(paths.lock_owner, json.dumps({"pid": os.getpid(), "host": socket.gethostname(), "since": now_iso()}))
+        atomic_write(
+            paths.lock_owner, json.dumps({"pid": os.getpid(), "host": socket.gethostname(), "since": now_iso()})
+        )
         yield
     finally:
         paths.lock_owner.unlink(missing_ok=True)

@@ -19,8 +19,14 @@ from assistant.text.tokens import load_stem_cache, save_stem_cache
 from assistant.types import Chunk
 
 
-def embed_and_store(settings: Settings, embedder: Embedder, collection, chunks: list[Chunk],
-                    progress: SyncProgress | None = None, sentences: bool = True) -> int:
+def embed_and_store(
+    settings: Settings,
+    embedder: Embedder,
+    collection,
+    chunks: list[Chunk],
+    progress: SyncProgress | None = None,
+    sentences: bool = True,
+) -> int:
     """Embed ``chunks`` through the vector cache and upsert them into a Chroma collection;
     returns how many were actually embedded (cache misses).
 
@@ -47,8 +53,14 @@ def embed_and_store(settings: Settings, embedder: Embedder, collection, chunks: 
     return embedded
 
 
-def write_snapshot(settings: Settings, paths: CollectionPaths, manifest: dict, chunks: list[Chunk],
-                   files: dict[str, str] | None = None, progress: SyncProgress | None = None) -> Snapshot:
+def write_snapshot(
+    settings: Settings,
+    paths: CollectionPaths,
+    manifest: dict,
+    chunks: list[Chunk],
+    files: dict[str, str] | None = None,
+    progress: SyncProgress | None = None,
+) -> Snapshot:
     """A complete new snapshot of ``chunks`` (not yet published): chunk records, the BM25 index
     over them, the manifest, and ``files`` (name -> text) beside them.
 
@@ -72,9 +84,19 @@ def write_snapshot(settings: Settings, paths: CollectionPaths, manifest: dict, c
     return snapshot
 
 
-def publish(settings: Settings, paths: CollectionPaths, embedder: Embedder, collection, chunks: list[Chunk],
-            manifest: dict, *, store: list[Chunk] | None = None, files: dict[str, str] | None = None,
-            progress: SyncProgress | None = None, sentences: bool = True) -> tuple[Snapshot, int]:
+def publish(
+    settings: Settings,
+    paths: CollectionPaths,
+    embedder: Embedder,
+    collection,
+    chunks: list[Chunk],
+    manifest: dict,
+    *,
+    store: list[Chunk] | None = None,
+    files: dict[str, str] | None = None,
+    progress: SyncProgress | None = None,
+    sentences: bool = True,
+) -> tuple[Snapshot, int]:
     """Embed and store ``store`` (default: every chunk) in the Chroma ``collection``, write the
     snapshot of ``chunks`` and make it the one that answers. The caller holds the collection's
     lock (:func:`assistant.index.locking.collection_lock`).
@@ -84,8 +106,7 @@ def publish(settings: Settings, paths: CollectionPaths, embedder: Embedder, coll
     (snapshot, embedded)
         The published snapshot and how many chunks were actually embedded.
     """
-    embedded = embed_and_store(settings, embedder, collection, chunks if store is None else store, progress,
-                               sentences)
+    embedded = embed_and_store(settings, embedder, collection, chunks if store is None else store, progress, sentences)
     snapshot = write_snapshot(settings, paths, manifest, chunks, files, progress)
     paths.publish(snapshot)
     return snapshot, embedded

@@ -178,7 +178,11 @@ def sync_collection(
 
 
 def sync_locked(
-    settings: Settings, paths: CollectionPaths, folder: Path, rebuild: bool = False, progress: SyncProgress | None = None
+    settings: Settings,
+    paths: CollectionPaths,
+    folder: Path,
+    rebuild: bool = False,
+    progress: SyncProgress | None = None,
 ) -> SyncReport:
     """:func:`sync_collection` for a caller that already holds :func:`collection_lock`.
 
@@ -199,8 +203,11 @@ def sync_locked(
     plan = _plan(settings, folder, old, reason is not None, report, progress)
     terms, terms_entry = _read_glossary(folder, old, report)
     terms_changed = old is not None and old.manifest.get("glossary") != terms_entry
-    if old is not None and reason is None and not (
-            plan.fresh or report.added or report.updated or report.removed or terms_changed):
+    if (
+        old is not None
+        and reason is None
+        and not (plan.fresh or report.added or report.updated or report.removed or terms_changed)
+    ):
         report.chunks = len(old.chunks)  # nothing changed: keep the current snapshot, load no model
         report.seconds = time.perf_counter() - started
         return report
@@ -211,13 +218,27 @@ def sync_locked(
     client = chroma_client(settings)
     collection = chroma_collection(client, target)
     manifest = {
-        "collection": paths.name, "folder": str(folder), "embedder": embedder.id, "dim": embedder.dim,
-        "chroma_collection": target, "chunking": chunking, "synced_at": now_iso(), "files": plan.files,
+        "collection": paths.name,
+        "folder": str(folder),
+        "embedder": embedder.id,
+        "dim": embedder.dim,
+        "chroma_collection": target,
+        "chunking": chunking,
+        "synced_at": now_iso(),
+        "files": plan.files,
         "glossary": terms_entry,
     }
-    snapshot, report.embedded = publish(settings, paths, embedder, collection, plan.kept + plan.fresh, manifest,
-                                        store=to_store, files={COLLECTION_GLOSSARY: terms} if terms else None,
-                                        progress=progress)
+    snapshot, report.embedded = publish(
+        settings,
+        paths,
+        embedder,
+        collection,
+        plan.kept + plan.fresh,
+        manifest,
+        store=to_store,
+        files={COLLECTION_GLOSSARY: terms} if terms else None,
+        progress=progress,
+    )
     _clean_up(client, collection, old, snapshot, paths)
     report.chunks = len(snapshot.chunks)
     report.seconds = time.perf_counter() - started
@@ -250,7 +271,7 @@ def _clean_up(client, collection, old: Snapshot | None, snapshot: Snapshot, path
     keep = {c.id for c in snapshot.chunks}
     stale = [cid for cid in collection.get(include=[])["ids"] if cid not in keep]
     for i in range(0, len(stale), 1000):
-        collection.delete(ids=stale[i:i + 1000])
+        collection.delete(ids=stale[i : i + 1000])
     if old and old.manifest.get("chroma_collection") not in (None, snapshot.manifest["chroma_collection"]):
         try:
             client.delete_collection(old.manifest["chroma_collection"])

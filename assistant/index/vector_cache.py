@@ -35,7 +35,7 @@ class VectorCache:
         found: dict[str, np.ndarray] = {}
         with self._lock:
             for i in range(0, len(keys), 500):
-                part = keys[i:i + 500]
+                part = keys[i : i + 500]
                 rows = self._db.execute(
                     f"SELECT hash, vec FROM vectors WHERE embedder=? AND hash IN ({','.join('?' * len(part))})",
                     [embedder, *part],
@@ -50,7 +50,7 @@ class VectorCache:
         present: set[str] = set()
         with self._lock:
             for i in range(0, len(keys), 500):
-                part = keys[i:i + 500]
+                part = keys[i : i + 500]
                 rows = self._db.execute(
                     f"SELECT hash FROM vectors WHERE embedder=? AND hash IN ({','.join('?' * len(part))})",
                     [embedder, *part],
@@ -96,7 +96,7 @@ def embed_passages_cached(
         progress(len(texts) - len(missing))
     stream = missing + extra
     for i in range(0, len(stream), batch_size):
-        batch = stream[i:i + batch_size]
+        batch = stream[i : i + batch_size]
         vectors = embedder.embed_passages(batch)
         if cache:
             cache.put_many(embedder.id, batch, vectors)

@@ -29,7 +29,7 @@ class Block:
 _STRAY_A = re.compile("\u00c2(?=[\\s\u00a0]|$)")
 _SPACES = re.compile(r"[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
 _INVISIBLE = re.compile("[\u200b-\u200d\u2060\ufeff\u00ad]")
-_TERMINAL = tuple('.!?…:;"\'”’)]')
+_TERMINAL = tuple(".!?…:;\"'”’)]")
 
 
 def clean_inline(text: str) -> str:
@@ -128,4 +128,4 @@ def split_front_matter(text: str) -> tuple[dict[str, Any], str]:
         raise IngestError(f"front matter is not valid YAML ({exc.__class__.__name__}): fix it") from exc
     if not isinstance(meta, dict):
         raise IngestError("front matter must be a YAML mapping (key: value lines)")
-    return meta, text[match.end():]
+    return meta, text[match.end() :]

@@ -3,10 +3,19 @@ read as, and the file names a sync skips."""
 
 from __future__ import annotations
 
-FORMATS = {".txt": "text", ".md": "markdown", ".markdown": "markdown", ".pdf": "pdf", ".docx": "docx",
-           ".html": "html", ".htm": "html"}
+FORMATS = {
+    ".txt": "text",
+    ".md": "markdown",
+    ".markdown": "markdown",
+    ".pdf": "pdf",
+    ".docx": "docx",
+    ".html": "html",
+    ".htm": "html",
+}
 SUPPORTED_SUFFIXES = tuple(FORMATS)
-TEXT_FORMATS = frozenset({"text", "markdown", "html"})  # decoded from bytes (:func:`~assistant.ingest.cleaning.decode_text`)
+TEXT_FORMATS = frozenset(
+    {"text", "markdown", "html"}
+)  # decoded from bytes (:func:`~assistant.ingest.cleaning.decode_text`)
 SKIPPED_NAMES = {"readme.md", "readme.txt", "license", "license.md"}
 
 

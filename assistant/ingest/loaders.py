@@ -83,8 +83,8 @@ def load_pdf(path: Path) -> tuple[list[Block], dict[str, Any]]:
     if not any(p.strip() for p in pages):
         raise IngestError("PDF has no text layer (scanned images?): run OCR, e.g. ocrmypdf, first")
     blocks = [Block(p, page=i) for i, text in enumerate(pages, 1) for p in split_paragraphs(text)]
-    info = reader.metadata or {}
-    meta = {"title": _clean_meta(info.get("/Title")), "author": _clean_meta(info.get("/Author"))}
+    info: Any = reader.metadata or {}
+    meta: dict[str, Any] = {"title": _clean_meta(info.get("/Title")), "author": _clean_meta(info.get("/Author"))}
     year = re.search(r"(19|20)\d\d", str(info.get("/CreationDate") or ""))
     if year:
         meta["year"] = int(year.group(0))

@@ -16,8 +16,9 @@ from assistant.ingest.cleaning import decode_text
 from assistant.ingest.formats import SKIPPED_NAMES, TEXT_FORMATS, format_of
 from assistant.ingest.loaders import load_document
 
-_MARKUP = re.compile(rb"<\s*(?:!doctype\s+html|html|head|body|title|p|div|h[1-6]|article|main|section|br|ul|li|table)\b",
-                     re.I)
+_MARKUP = re.compile(
+    rb"<\s*(?:!doctype\s+html|html|head|body|title|p|div|h[1-6]|article|main|section|br|ul|li|table)\b", re.I
+)
 _UNSAFE = re.compile(r"[^\w.\- ()+,]+", re.UNICODE)
 
 

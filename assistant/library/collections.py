@@ -32,8 +32,16 @@ def collections_overview(settings: Settings) -> list[dict[str, Any]]:
     """
     rows = list_collections(settings)
     if settings.collection not in {r["name"] for r in rows}:
-        rows.append({"name": settings.collection, "folder": str(settings.knowledge_dir.resolve()), "documents": 0,
-                     "chunks": 0, "embedder": "", "synced_at": ""})
+        rows.append(
+            {
+                "name": settings.collection,
+                "folder": str(settings.knowledge_dir.resolve()),
+                "documents": 0,
+                "chunks": 0,
+                "embedder": "",
+                "synced_at": "",
+            }
+        )
     for row in rows:
         row["default"] = row["name"] == settings.collection
         row["managed"] = bool(row["folder"]) and is_managed(settings, Path(row["folder"]))
@@ -86,5 +94,10 @@ def remove_collection(settings: Settings, name: str) -> dict[str, Any]:
     managed = folder is not None and is_managed(settings, folder)
     if managed and folder.exists():
         shutil.rmtree(folder)
-    return {"collection": name, "chroma_collection": target, "index_removed": True,
-            "folder": str(folder or ""), "files_removed": managed}
+    return {
+        "collection": name,
+        "chroma_collection": target,
+        "index_removed": True,
+        "folder": str(folder or ""),
+        "files_removed": managed,
+    }

@@ -40,16 +40,38 @@ def list_documents(settings: Settings, name: str) -> list[dict[str, Any]]:
     rows = []
     for source, entry in files.items():
         meta = entry.get("metadata", {})
-        rows.append({"file": source, "title": meta.get("title") or source, "author": meta.get("author", ""),
-                     "year": meta.get("year", ""), "language": meta.get("language", ""), "kind": meta.get("kind", ""),
-                     "chunks": entry.get("chunks", 0), "indexed_at": entry.get("indexed_at", ""),
-                     "size": entry.get("size", 0), "status": "indexed"})
+        rows.append(
+            {
+                "file": source,
+                "title": meta.get("title") or source,
+                "author": meta.get("author", ""),
+                "year": meta.get("year", ""),
+                "language": meta.get("language", ""),
+                "kind": meta.get("kind", ""),
+                "chunks": entry.get("chunks", 0),
+                "indexed_at": entry.get("indexed_at", ""),
+                "size": entry.get("size", 0),
+                "status": "indexed",
+            }
+        )
     folder = collection_folder(settings, name)
     if folder is not None and folder.is_dir():
         for source, path in scan_folder(folder)[0].items():
             if source not in files:
-                rows.append({"file": source, "title": source, "author": "", "year": "", "language": "", "kind": "",
-                             "chunks": 0, "indexed_at": "", "size": path.stat().st_size, "status": "not indexed"})
+                rows.append(
+                    {
+                        "file": source,
+                        "title": source,
+                        "author": "",
+                        "year": "",
+                        "language": "",
+                        "kind": "",
+                        "chunks": 0,
+                        "indexed_at": "",
+                        "size": path.stat().st_size,
+                        "status": "not indexed",
+                    }
+                )
     return sorted(rows, key=lambda r: (r["status"] != "indexed", str(r["title"]).lower()))
 
 
@@ -67,9 +89,16 @@ class AddReport:
     seconds: float = 0.0
 
     def to_json(self) -> dict[str, Any]:
-        return {"collection": self.collection, "folder": self.folder, "created": self.created, "added": self.added,
-                "duplicates": self.duplicates, "refused": self.refused,
-                "sync": self.sync.to_json() if self.sync else None, "seconds": round(self.seconds, 3)}
+        return {
+            "collection": self.collection,
+            "folder": self.folder,
+            "created": self.created,
+            "added": self.added,
+            "duplicates": self.duplicates,
+            "refused": self.refused,
+            "sync": self.sync.to_json() if self.sync else None,
+            "seconds": round(self.seconds, 3),
+        }
 
 
 @dataclass
@@ -81,8 +110,9 @@ class _Candidate:
     title: str
 
 
-def _validate_all(settings: Settings, files: Sequence[Path], labels: Sequence[str], report: AddReport,
-                  progress: SyncProgress) -> list[_Candidate]:
+def _validate_all(
+    settings: Settings, files: Sequence[Path], labels: Sequence[str], report: AddReport, progress: SyncProgress
+) -> list[_Candidate]:
     """Check every file (content, size, loadable); refused ones go to ``report.refused``."""
     accepted = []
     progress.start("checking", len(files))
@@ -180,8 +210,9 @@ def add_documents(
     return report
 
 
-def _copy_and_sync(settings, paths, target: Path, accepted: list[_Candidate], report: AddReport,
-                   progress: SyncProgress) -> SyncReport:
+def _copy_and_sync(
+    settings, paths, target: Path, accepted: list[_Candidate], report: AddReport, progress: SyncProgress
+) -> SyncReport:
     """Copy new files into ``target`` and sync; undo the copies if the sync does not finish."""
     made_folder = not target.exists()
     target.mkdir(parents=True, exist_ok=True)
@@ -223,8 +254,13 @@ class RemoveReport:
     seconds: float = 0.0
 
     def to_json(self) -> dict[str, Any]:
-        return {"collection": self.collection, "removed": self.removed, "missing": self.missing,
-                "sync": self.sync.to_json() if self.sync else None, "seconds": round(self.seconds, 3)}
+        return {
+            "collection": self.collection,
+            "removed": self.removed,
+            "missing": self.missing,
+            "sync": self.sync.to_json() if self.sync else None,
+            "seconds": round(self.seconds, 3),
+        }
 
 
 def find_document(settings: Settings, collection: str, doc: str) -> str:

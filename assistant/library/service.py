@@ -26,13 +26,19 @@ class Library:
         """The documents of a collection (default: the settings'), see :func:`list_documents`."""
         return list_documents(self.settings, collection or self.settings.collection)
 
-    def add(self, files: Sequence[Path], collection: str | None = None, labels: Sequence[str] | None = None,
-            progress: SyncProgress | None = None) -> AddReport:
+    def add(
+        self,
+        files: Sequence[Path],
+        collection: str | None = None,
+        labels: Sequence[str] | None = None,
+        progress: SyncProgress | None = None,
+    ) -> AddReport:
         """Add files to a collection (created under the data folder if needed) and sync it."""
         return add_documents(self.settings, files, collection, None, labels, progress)
 
-    def remove(self, docs: Sequence[str], collection: str | None = None,
-               progress: SyncProgress | None = None) -> RemoveReport:
+    def remove(
+        self, docs: Sequence[str], collection: str | None = None, progress: SyncProgress | None = None
+    ) -> RemoveReport:
         """Delete documents (by file or title) from a collection's folder and index."""
         return remove_documents(self.settings, docs, collection, progress)
 

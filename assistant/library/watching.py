@@ -28,8 +28,13 @@ class FolderWatcher:
     ``on_sync(name, report, error)`` is called after each sync (``report`` or ``error`` is None).
     """
 
-    def __init__(self, settings: Settings, folders: dict[str, Path], debounce: float = 1.0,
-                 on_sync: Callable[[str, SyncReport | None, Exception | None], None] | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        folders: dict[str, Path],
+        debounce: float = 1.0,
+        on_sync: Callable[[str, SyncReport | None, Exception | None], None] | None = None,
+    ) -> None:
         self.settings = settings
         self.folders = {name: folder.resolve() for name, folder in folders.items()}
         self.debounce = debounce

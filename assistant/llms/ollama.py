@@ -10,6 +10,9 @@ def _ollama(model: str, settings: Settings):
 
     timeout = {"timeout": settings.llm_timeout}
     return ChatOllama(
-        model=model, base_url=settings.ollama_base_url, temperature=0.0,
-        num_predict=settings.llm_max_new_tokens, client_kwargs=timeout,
+        model=model,
+        base_url=settings.ollama_base_url,
+        temperature=0.0,
+        num_predict=settings.llm_max_new_tokens,
+        client_kwargs=timeout,
     )

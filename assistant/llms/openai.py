@@ -13,6 +13,11 @@ def _openai(model: str, settings: Settings):
 
     key = settings.openai_api_key or os.environ.get("OPENAI_API_KEY") or "not-needed"
     return ChatOpenAI(
-        model=model, base_url=settings.openai_base_url, api_key=key, temperature=0.0,
-        max_tokens=settings.llm_max_new_tokens, timeout=settings.llm_timeout, max_retries=0,
+        model=model,
+        base_url=settings.openai_base_url,
+        api_key=key,
+        temperature=0.0,
+        max_tokens=settings.llm_max_new_tokens,
+        timeout=settings.llm_timeout,
+        max_retries=0,
     )

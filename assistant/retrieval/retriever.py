@@ -56,7 +56,8 @@ class CollectionIndex:
         self.chunks: dict[str, Chunk] = {c.id: c for c in snapshot.chunks}
         # Languages of the chunks (front matter or detected at ingest); empty when none says.
         self.languages: frozenset[str] = frozenset(
-            str(c.metadata["language"]) for c in snapshot.chunks if c.metadata.get("language"))
+            str(c.metadata["language"]) for c in snapshot.chunks if c.metadata.get("language")
+        )
         # Whether a document of kind "source" (the text being studied) is in the collection.
         self.has_source = any(c.metadata.get("kind") == "source" for c in snapshot.chunks)
         # The packaged glossary, plus the reading folder's glossary.tsv when it had one.
@@ -94,7 +95,9 @@ class CollectionIndex:
         if not ids:
             return {}
         got = self.collection.get(ids=ids, include=["embeddings"])
-        return {cid: float(np.dot(np.asarray(e, dtype=np.float32), vector)) for cid, e in zip(got["ids"], got["embeddings"])}
+        return {
+            cid: float(np.dot(np.asarray(e, dtype=np.float32), vector)) for cid, e in zip(got["ids"], got["embeddings"])
+        }
 
     def language_of(self, chunk_id: str) -> str | None:
         return self.chunks[chunk_id].metadata.get("language")
@@ -159,7 +162,8 @@ class Retriever:
             fused = self.dense_weight * zscores(d) + (1 - self.dense_weight) * zscores(b)
             if self.source_boost and refers_to_source(query):
                 fused = fused + self.source_boost * np.array(
-                    [self.index.chunks[i].metadata.get("kind") == "source" for i in ids], dtype=np.float32)
+                    [self.index.chunks[i].metadata.get("kind") == "source" for i in ids], dtype=np.float32
+                )
         order = np.argsort(-fused, kind="stable")
         passages = [
             Passage(self.index.chunks[ids[i]], float(fused[i]), float(d[i]), float(b[i]))
@@ -178,5 +182,13 @@ def open_retriever(settings: Settings, collection: str | None = None) -> Retriev
     """A retriever over a collection, configured from settings."""
     index = CollectionIndex(settings, collection or settings.collection)
     reranker = load_reranker(settings.rerank_model) if settings.rerank_model else None
-    return Retriever(index, settings.candidates, settings.dense_weight, reranker, settings.source_boost,
-                     settings.crosslingual, settings.source_cap, settings.top_k)
+    return Retriever(
+        index,
+        settings.candidates,
+        settings.dense_weight,
+        reranker,
+        settings.source_boost,
+        settings.crosslingual,
+        settings.source_cap,
+        settings.top_k,
+    )

@@ -142,8 +142,8 @@ class Glossary:
         found: list[Match] = []
         for i in range(len(tokens)):
             for length in range(min(index.longest, len(tokens) - i), 0, -1):
-                span = tuple(tokens[i:i + length])
-                targets = index.exact.get(span) or index.normal.get(tuple(normal[i:i + length]))
+                span = tuple(tokens[i : i + length])
+                targets = index.exact.get(span) or index.normal.get(tuple(normal[i : i + length]))
                 if targets:
                     if not found or i + length > found[-1].end:  # not inside the previous match
                         found.append(Match(i, i + length, " ".join(span), tuple(targets)))

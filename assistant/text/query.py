@@ -6,8 +6,11 @@ from __future__ import annotations
 import re
 
 NUMBER_QUESTION = re.compile(
-    r"\b(berapa(kah)?(?! lama)|how (many|much)|what (percentage|share|proportion|number)|jumlah|persentase)\b", re.I)
-DATE_QUESTION = re.compile(r"^\s*(kapan(kah)?|when)\b|\b(tahun berapa|what year|which year|in what year|sejak kapan)\b", re.I)
+    r"\b(berapa(kah)?(?! lama)|how (many|much)|what (percentage|share|proportion|number)|jumlah|persentase)\b", re.I
+)
+DATE_QUESTION = re.compile(
+    r"^\s*(kapan(kah)?|when)\b|\b(tahun berapa|what year|which year|in what year|sejak kapan)\b", re.I
+)
 
 
 # What answers "how many / how much": a figure that is not a year or part of an identifier such as
@@ -17,17 +20,23 @@ AMOUNT = re.compile(
     r"(?<!keputusan )(?<!decision )(?!(?:19|20)\d\d(?![\d%]))\d+(?:[.,]\d+)*(?![\d/])\s*(%|persen|percent)?"
     r"|\b(dua|tiga|empat|lima|enam|tujuh|delapan|sembilan|sepuluh|sebelas|belas|puluh|ratus|ribu|juta|"
     r"miliar|triliun|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozen|hundred|thousand|"
-    r"million|billion|trillion)\b", re.I)
+    r"million|billion|trillion)\b",
+    re.I,
+)
 DATE = re.compile(
     r"\b(1[89]\d\d|20\d\d)\b|\b(januari|februari|maret|april|mei|juni|juli|agustus|september|oktober|"
-    r"november|desember|january|february|march|may|june|july|august|october|december)\b", re.I)
+    r"november|desember|january|february|march|may|june|july|august|october|december)\b",
+    re.I,
+)
 DEFINITION_QUESTION = re.compile(
     r"^\s*(apa\s+(itu|yang\s+dimaksud)|apakah\s+(itu|yang\s+dimaksud)|what\s+(is|are)\b|define\b)"
-    r"|\b(pengertian|definisi|definition|defined|didefinisikan)\b", re.I
+    r"|\b(pengertian|definisi|definition|defined|didefinisikan)\b",
+    re.I,
 )
 DEFINITION_CUE = re.compile(
     r"\b(adalah|ialah|merupakan|didefinisikan|digambarkan sebagai|dipahami sebagai|diartikan|"
-    r"is defined as|refers to|means|is the)\b", re.I
+    r"is defined as|refers to|means|is the)\b",
+    re.I,
 )
 NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 ASKS_ABOUT_A_HEADING = re.compile(r"\b(heading|headings|section title|judul bagian|subjudul|judul)\b", re.I)
@@ -35,7 +44,8 @@ ASKS_ABOUT_A_QUESTION = re.compile(r"\b(question|questions|asks?|pertanyaan|bert
 
 
 _SOURCE_REFERENCE = re.compile(
-    r"\b(essay|esai|the text|teks(nya)?|naskah|the author|penulis(nya)?|source text|teks sumber)\b", re.I)
+    r"\b(essay|esai|the text|teks(nya)?|naskah|the author|penulis(nya)?|source text|teks sumber)\b", re.I
+)
 
 
 def refers_to_source(query: str) -> bool:

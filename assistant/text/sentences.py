@@ -19,7 +19,7 @@ def sentence_spans(text: str, offset: int = 0) -> list[tuple[int, int]]:
     spans = []
     start = 0
     for match in _BOUNDARY.finditer(text):
-        if _ABBREVIATIONS.search(text[max(0, match.start() - 6): match.start()]):
+        if _ABBREVIATIONS.search(text[max(0, match.start() - 6) : match.start()]):
             continue
         end = match.start() + len(match.group(0).rstrip())
         if text[start:end].strip():

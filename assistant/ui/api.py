@@ -57,8 +57,8 @@ def ask_json(assistant, settings, question: str, collection: str, llm: str, k: i
              history: list[tuple[str, str]] | None) -> dict[str, Any]:
     """The final object of :func:`stream_json`."""
     final: dict[str, Any] = {}
-    for final in stream_json(assistant, settings, question, collection, llm, k, history):
-        pass
+    for item in stream_json(assistant, settings, question, collection, llm, k, history):
+        final = item
     return final
 
 

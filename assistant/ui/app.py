@@ -45,16 +45,18 @@ def index_info_markdown(settings: Settings, collection: str | None) -> str:
     answerers = ", ".join(["extractive", *settings.llms])
     if row is None:
         return f"Collection **{collection}** is not indexed yet: run `assistant index`."
-    return "\n".join([
-        "| | |\n|---|---|",
-        f"| Collection | **{row['name']}** |",
-        f"| Folder | `{row['folder']}` |",
-        f"| Size | {row['documents']} readings, {row['chunks']} passages |",
-        f"| Indexed | {row['synced_at'] or 'never'} |",
-        f"| Embedder | `{row['embedder']}` |",
-        f"| Default answerer | `{settings.llm}` (offered: {answerers}) |",
-        f"| Retrieval | hybrid, {settings.candidates} candidates, dense weight {settings.dense_weight} |",
-    ])
+    return "\n".join(
+        [
+            "| | |\n|---|---|",
+            f"| Collection | **{row['name']}** |",
+            f"| Folder | `{row['folder']}` |",
+            f"| Size | {row['documents']} readings, {row['chunks']} passages |",
+            f"| Indexed | {row['synced_at'] or 'never'} |",
+            f"| Embedder | `{row['embedder']}` |",
+            f"| Default answerer | `{settings.llm}` (offered: {answerers}) |",
+            f"| Retrieval | hybrid, {settings.candidates} candidates, dense weight {settings.dense_weight} |",
+        ]
+    )
 
 
 def build_controls(assistant: Assistant, library: Library, settings: Settings) -> UIContext:
@@ -62,15 +64,24 @@ def build_controls(assistant: Assistant, library: Library, settings: Settings) -
     names = collection_names(settings)
     default = settings.collection if settings.collection in names else (names[0] if names else None)
     with gr.Row(equal_height=True):
-        collection = gr.Dropdown(names, value=default, label="Readings", allow_custom_value=False,
-                                 elem_id="collection", scale=2, min_width=160)
-        llm = gr.Dropdown(assistant.available_llms(), value=settings.llm, label="Answerer",
-                          elem_id="llm", scale=2, min_width=160)
+        collection = gr.Dropdown(
+            names,
+            value=default,
+            label="Readings",
+            allow_custom_value=False,
+            elem_id="collection",
+            scale=2,
+            min_width=160,
+        )
+        llm = gr.Dropdown(
+            assistant.available_llms(), value=settings.llm, label="Answerer", elem_id="llm", scale=2, min_width=160
+        )
         k = gr.Slider(1, 20, value=settings.top_k, step=1, label="Passages", elem_id="k", scale=1, min_width=160)
     with gr.Accordion("Index and settings", open=False, elem_id="settings"):
         info = gr.Markdown(index_info_markdown(settings, default), elem_id="index-info")
-    collection.change(lambda name: index_info_markdown(settings, name), collection, info,
-                      api_visibility="private", queue=False)
+    collection.change(
+        lambda name: index_info_markdown(settings, name), collection, info, api_visibility="private", queue=False
+    )
     return UIContext(assistant, library, settings, collection, llm, k, info)
 
 
@@ -81,8 +92,9 @@ TABS: list[tuple[str, TabBuilder]] = [
 ]
 
 
-def build_app(assistant: Assistant, library: Library, settings: Settings,
-              tabs: list[tuple[str, TabBuilder]] | None = None) -> gr.Blocks:
+def build_app(
+    assistant: Assistant, library: Library, settings: Settings, tabs: list[tuple[str, TabBuilder]] | None = None
+) -> gr.Blocks:
     """The web app: shared controls, one ``gr.Tab`` per builder, and the named API endpoints.
 
     Parameters
@@ -97,8 +109,10 @@ def build_app(assistant: Assistant, library: Library, settings: Settings,
         Defaults to :data:`TABS`.
     """
     with gr.Blocks(title="Reading assistant", fill_width=False) as app:
-        gr.Markdown("## Reading assistant\nAsk about the readings; every claim links to the passage it comes from. "
-                    "Tanyakan tentang bacaan; setiap klaim menunjuk ke bagian bacaan sumbernya.")
+        gr.Markdown(
+            "## Reading assistant\nAsk about the readings; every claim links to the passage it comes from. "
+            "Tanyakan tentang bacaan; setiap klaim menunjuk ke bagian bacaan sumbernya."
+        )
         ctx = build_controls(assistant, library, settings)
         for title, builder in tabs if tabs is not None else TABS:
             with gr.Tab(title, id=title.lower()):

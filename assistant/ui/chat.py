@@ -71,12 +71,27 @@ def build(ctx) -> None:
     turns = gr.State([])
     with gr.Row(equal_height=False):
         with gr.Column(scale=3, min_width=300):
-            chatbot = gr.Chatbot(label="Conversation", show_label=False, elem_id="chat", height=460, layout="bubble",
-                                 examples=[{"text": q} for q in EXAMPLES], feedback_options=None, buttons=["copy_all"],
-                                 placeholder="Ask about the readings, in Indonesian or English.")
+            chatbot = gr.Chatbot(
+                label="Conversation",
+                show_label=False,
+                elem_id="chat",
+                height=460,
+                layout="bubble",
+                examples=[{"text": q} for q in EXAMPLES],
+                feedback_options=None,
+                buttons=["copy_all"],
+                placeholder="Ask about the readings, in Indonesian or English.",
+            )
             with gr.Row(equal_height=True):
-                question = gr.Textbox(show_label=False, placeholder="Tulis pertanyaan… / Type a question…",
-                                      elem_id="question", scale=5, min_width=200, lines=1, max_lines=6)
+                question = gr.Textbox(
+                    show_label=False,
+                    placeholder="Tulis pertanyaan… / Type a question…",
+                    elem_id="question",
+                    scale=5,
+                    min_width=200,
+                    lines=1,
+                    max_lines=6,
+                )
                 send = gr.Button("Ask", variant="primary", elem_id="send", scale=1, min_width=80)
             clear = gr.Button("Clear conversation", variant="secondary", size="sm", elem_id="clear")
         with gr.Column(scale=2, min_width=300):
@@ -91,6 +106,13 @@ def build(ctx) -> None:
 
     gr.on([question.submit, send.click], turn, inputs, outputs, **events)
     chatbot.example_select(pick_example, None, question, api_visibility="private", queue=False).then(
-        turn, inputs, outputs, **events)
-    gr.on([clear.click, chatbot.clear], lambda: ("", [], [], EMPTY_SOURCES), None, outputs,
-          api_visibility="private", queue=False)
+        turn, inputs, outputs, **events
+    )
+    gr.on(
+        [clear.click, chatbot.clear],
+        lambda: ("", [], [], EMPTY_SOURCES),
+        None,
+        outputs,
+        api_visibility="private",
+        queue=False,
+    )

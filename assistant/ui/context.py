@@ -37,8 +37,11 @@ class UIContext:
     def collection_update(self, selected: str | None = None) -> gr.Dropdown:
         """An update for :attr:`collection` with the current list of collections."""
         names = self.collection_names()
-        value = selected if selected in names else (self.settings.collection if self.settings.collection in names
-                                                     else (names[0] if names else None))
+        value = (
+            selected
+            if selected in names
+            else (self.settings.collection if self.settings.collection in names else (names[0] if names else None))
+        )
         return gr.Dropdown(choices=names, value=value)
 
 

@@ -23,8 +23,16 @@ from assistant.evaluation.runner import run_sets
 from assistant.evaluation.sets import load_question_sets
 from assistant.ui.context import ANSWER_QUEUE
 
-CHART_METRICS = ("recall@5", "mrr@10", "ndcg@10", "citation_precision", "citation_recall", "abstention_f1",
-                 "ok_rate", "token_f1")
+CHART_METRICS = (
+    "recall@5",
+    "mrr@10",
+    "ndcg@10",
+    "citation_precision",
+    "citation_recall",
+    "abstention_f1",
+    "ok_rate",
+    "token_f1",
+)
 QUESTION_COLUMNS = ["id", "set", "lang", "answerable", "verdict", "rank", "question", "cited passage", "answer"]
 
 
@@ -62,8 +70,9 @@ def _citation_lines(question: dict) -> list[str]:
     for c in question.get("citations", []):
         flags = "relevant" if c["relevant"] else "not relevant"
         flags += "" if c["quote_valid"] else ", QUOTE NOT IN PASSAGE"
-        lines.append(f"{c['n']}. `{esc(c['source'])}` {esc(c.get('location') or '')} ({flags}): "
-                     f"<mark>{esc(c['quote'])}</mark>")
+        lines.append(
+            f"{c['n']}. `{esc(c['source'])}` {esc(c.get('location') or '')} ({flags}): <mark>{esc(c['quote'])}</mark>"
+        )
     return lines or ["none"]
 
 
@@ -76,25 +85,33 @@ def details_markdown(question: dict | None) -> str:
     timings = ", ".join(f"{k} {v:.2f} s" for k, v in (question.get("timings") or {}).items())
     kind = "answerable" if question["answerable"] else "unanswerable"
     answer = question.get("answer") or question.get("error") or ""
-    parts = [f"### {esc(question['id'])} · {question['verdict']}", f"**Question:** {esc(question['question'])}",
-             f"**Query used:** {esc(question.get('query') or '')}",
-             f"set {question['set']} · {question['lang']} · {kind} · first relevant rank "
-             f"{question.get('first_relevant_rank') or '–'} · {scores} · {timings}",
-             f"**Answer** ({question.get('llm') or ''}):\n\n{esc(answer)}",
-             "**Citations:**", *_citation_lines(question)]
+    parts = [
+        f"### {esc(question['id'])} · {question['verdict']}",
+        f"**Question:** {esc(question['question'])}",
+        f"**Query used:** {esc(question.get('query') or '')}",
+        f"set {question['set']} · {question['lang']} · {kind} · first relevant rank "
+        f"{question.get('first_relevant_rank') or '–'} · {scores} · {timings}",
+        f"**Answer** ({question.get('llm') or ''}):\n\n{esc(answer)}",
+        "**Citations:**",
+        *_citation_lines(question),
+    ]
     if question.get("gold_quotes"):
         parts += ["**Gold quotes:**", *[f"- {esc(q)}" for q in question["gold_quotes"]]]
     if question.get("reference_answer"):
         f1 = question.get("token_f1") or 0.0
         parts.append(f"**Reference answer:** {esc(question['reference_answer'])} (token F1 {f1:.2f})")
     parts.append("**Top 10 retrieved:**")
-    parts += [f"{p['rank']}. {'✅' if p['relevant'] else '·'} `{esc(p['source'])}` score {p['score']:.3f}: "
-              f"{esc(report.shorten(p['text'], 220))}" for p in question.get("retrieved", [])]
+    parts += [
+        f"{p['rank']}. {'✅' if p['relevant'] else '·'} `{esc(p['source'])}` score {p['score']:.3f}: "
+        f"{esc(report.shorten(p['text'], 220))}"
+        for p in question.get("retrieved", [])
+    ]
     return "\n\n".join(parts)
 
 
-def run_evaluation(assistant, paths: list[str], collection: str | None, llm: str | None, limit: int,
-                   progress=None) -> dict[str, Any]:
+def run_evaluation(
+    assistant, paths: list[str], collection: str | None, llm: str | None, limit: int, progress=None
+) -> dict[str, Any]:
     """Run the chosen sets and write the files (a new folder of ``settings.eval_runs_dir``);
     returns ``results.json`` data plus ``files``."""
     sets = load_question_sets(paths)
@@ -114,29 +131,53 @@ def run_evaluation(assistant, paths: list[str], collection: str | None, llm: str
 def _status(data: dict) -> str:
     summary = data["summary"]
     groups = summary["groups"]["all"]
-    return (f"Ran {groups['n']} questions of {', '.join(summary['sets'])} with **{summary['llm']}** on "
-            f"**{summary['collection']}** in {summary['seconds']} s. Verdicts: "
-            + ", ".join(f"{k} {v}" for k, v in summary["verdicts"].items() if v))
+    return (
+        f"Ran {groups['n']} questions of {', '.join(summary['sets'])} with **{summary['llm']}** on "
+        f"**{summary['collection']}** in {summary['seconds']} s. Verdicts: "
+        + ", ".join(f"{k} {v}" for k, v in summary["verdicts"].items() if v)
+    )
 
 
 def build(ctx) -> None:
     """The Evaluate tab (``ctx`` is the app's :class:`~assistant.ui.UIContext`)."""
-    gr.Markdown("Run question sets against the readings and the answerer selected above. Retrieval is scored on "
-                "the top 10 passages; answers use the normal number of passages. See docs/benchmarks.md.")
+    gr.Markdown(
+        "Run question sets against the readings and the answerer selected above. Retrieval is scored on "
+        "the top 10 passages; answers use the normal number of passages. See docs/benchmarks.md."
+    )
     with gr.Row(equal_height=True):
         choices = available_sets(ctx.settings.evals_dir)
         default = [c for c in choices if Path(c).name == "source.jsonl"] or choices[:1]
-        sets = gr.Dropdown([(Path(c).name, c) for c in choices], value=default, multiselect=True,
-                           label="Question sets", scale=4, elem_id="eval-sets")
-        limit = gr.Number(0, precision=0, minimum=0, label="First N entries per set (0 = all)", scale=1,
-                          elem_id="eval-limit")
+        sets = gr.Dropdown(
+            [(Path(c).name, c) for c in choices],
+            value=default,
+            multiselect=True,
+            label="Question sets",
+            scale=4,
+            elem_id="eval-sets",
+        )
+        limit = gr.Number(
+            0, precision=0, minimum=0, label="First N entries per set (0 = all)", scale=1, elem_id="eval-limit"
+        )
         run = gr.Button("Run evaluation", variant="primary", scale=1, elem_id="eval-run")
     status = gr.Markdown(elem_id="eval-status")
     metrics = gr.Dataframe(label="Metrics", interactive=False, elem_id="eval-metrics", wrap=True)
-    chart = gr.BarPlot(x="bar", y="value", color="set", y_lim=[0, 1], x_label_angle=-40, sort=None,
-                       label="Main metrics per set", elem_id="eval-chart")
-    questions = gr.Dataframe(label="Questions (worst first; select a row for details)", interactive=False,
-                             elem_id="eval-questions", wrap=True, max_height=420)
+    chart = gr.BarPlot(
+        x="bar",
+        y="value",
+        color="set",
+        y_lim=[0, 1],
+        x_label_angle=-40,
+        sort=None,
+        label="Main metrics per set",
+        elem_id="eval-chart",
+    )
+    questions = gr.Dataframe(
+        label="Questions (worst first; select a row for details)",
+        interactive=False,
+        elem_id="eval-questions",
+        wrap=True,
+        max_height=420,
+    )
     pick = gr.Dropdown([], label="Question details", elem_id="eval-pick")
     details = gr.Markdown(elem_id="eval-details")
     files = gr.File(label="results.json and report.md", file_count="multiple", elem_id="eval-files")
@@ -154,9 +195,15 @@ def _wire(ctx, sets, limit, run, status, metrics, chart, questions, pick, detail
             raise gr.Error(str(exc)) from None
         ordered = sorted(data["questions"], key=severity)
         ids = [q["id"] for q in ordered]
-        return (data, _status(data), metric_frame(data["summary"]), chart_frame(data["summary"]),
-                question_frame(data["questions"]), gr.Dropdown(choices=ids, value=ids[0] if ids else None),
-                data["files"])
+        return (
+            data,
+            _status(data),
+            metric_frame(data["summary"]),
+            chart_frame(data["summary"]),
+            question_frame(data["questions"]),
+            gr.Dropdown(choices=ids, value=ids[0] if ids else None),
+            data["files"],
+        )
 
     def on_pick(qid, data):
         found = [q for q in (data or {}).get("questions", []) if q["id"] == qid]
@@ -166,8 +213,12 @@ def _wire(ctx, sets, limit, run, status, metrics, chart, questions, pick, detail
         row = evt.index[0] if isinstance(evt.index, (list, tuple)) else evt.index
         return table.iloc[row, 0] if table is not None and 0 <= row < len(table) else gr.skip()
 
-    run.click(on_run, [sets, limit, ctx.collection, ctx.llm],
-              [state, status, metrics, chart, questions, pick, files],
-              concurrency_id=ANSWER_QUEUE, api_visibility="private")
+    run.click(
+        on_run,
+        [sets, limit, ctx.collection, ctx.llm],
+        [state, status, metrics, chart, questions, pick, files],
+        concurrency_id=ANSWER_QUEUE,
+        api_visibility="private",
+    )
     pick.change(on_pick, [pick, state], details, api_visibility="private", queue=False)
     questions.select(on_select, questions, pick, api_visibility="private", queue=False)

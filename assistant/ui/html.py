@@ -6,9 +6,11 @@ import html
 
 from assistant.types import Answer, Passage
 
-EMPTY_SOURCES = ('<div id="sources-panel" data-state="empty"><p class="notice">Sources appear here: '
-                 'for every [n] in an answer, the reading, its location and the passage with the '
-                 'quoted sentence highlighted.</p></div>')
+EMPTY_SOURCES = (
+    '<div id="sources-panel" data-state="empty"><p class="notice">Sources appear here: '
+    "for every [n] in an answer, the reading, its location and the passage with the "
+    "quoted sentence highlighted.</p></div>"
+)
 SEARCHING = '<div id="sources-panel" data-state="searching"><p class="notice">Searching the readings…</p></div>'
 
 
@@ -25,8 +27,10 @@ def source_card(n: int | None, title: str, source: str, location: str, body_html
     label = f'<span class="source-n">[{n}]</span> ' if n is not None else ""
     where = " · ".join(html.escape(part) for part in (source, location) if part)
     anchor = f' id="source-{n}" data-n="{n}"' if n is not None else ""
-    return (f'<li class="source"{anchor}><div class="source-head">{label}<strong>{html.escape(title)}</strong></div>'
-            f'<div class="source-meta">{where}</div><blockquote class="source-text">{body_html}</blockquote></li>')
+    return (
+        f'<li class="source"{anchor}><div class="source-head">{label}<strong>{html.escape(title)}</strong></div>'
+        f'<div class="source-meta">{where}</div><blockquote class="source-text">{body_html}</blockquote></li>'
+    )
 
 
 def passage_card(passage: Passage) -> str:
@@ -38,11 +42,14 @@ def render_sources(answer: Answer) -> str:
     """The sources panel for one answer; an abstention lists the closest passages instead."""
     if answer.abstained:
         cards = "".join(passage_card(p) for p in answer.passages)
-        return (f'<div id="sources-panel" data-state="abstained"><div class="abstention">'
-                f'<strong>No answer in the readings.</strong> Tidak ada jawaban dalam bacaan. '
-                f'Closest passages / bagian terdekat:</div><ol class="sources closest">{cards}</ol></div>')
-    cards = "".join(source_card(c.n, c.title, c.source, c.location, highlight(c.text, c.quote))
-                    for c in answer.citations)
+        return (
+            f'<div id="sources-panel" data-state="abstained"><div class="abstention">'
+            f"<strong>No answer in the readings.</strong> Tidak ada jawaban dalam bacaan. "
+            f'Closest passages / bagian terdekat:</div><ol class="sources closest">{cards}</ol></div>'
+        )
+    cards = "".join(
+        source_card(c.n, c.title, c.source, c.location, highlight(c.text, c.quote)) for c in answer.citations
+    )
     if not cards:
         cards = "".join(passage_card(p) for p in answer.passages)
     return f'<div id="sources-panel" data-state="answered"><ol class="sources">{cards}</ol></div>'

@@ -41,8 +41,19 @@ class GradioSyncProgress(SyncProgress):
 def table_rows(library, collection: str | None) -> list[list]:
     """Rows of the documents table for one collection (empty when it has none)."""
     rows = library.documents(collection)
-    return [[r["title"], r["file"], r["author"], r["year"], r["language"], r["chunks"],
-             str(r["indexed_at"]).replace("T", " ")[:16], r["status"]] for r in rows]
+    return [
+        [
+            r["title"],
+            r["file"],
+            r["author"],
+            r["year"],
+            r["language"],
+            r["chunks"],
+            str(r["indexed_at"]).replace("T", " ")[:16],
+            r["status"],
+        ]
+        for r in rows
+    ]
 
 
 def _table(library, collection: str | None) -> gr.Dataframe:
@@ -63,8 +74,10 @@ def upload_status(report) -> str:
     """HTML list of what an upload did: added, duplicates, refused files (with reasons)."""
     esc = html.escape
     lines = [f"Added <b>{esc(a['stored'])}</b> ({esc(a['title'])})" for a in report.added]
-    lines += [f"Duplicate: {esc(d['file'])} has the same content as {esc(d['existing'])}; not added again"
-              for d in report.duplicates]
+    lines += [
+        f"Duplicate: {esc(d['file'])} has the same content as {esc(d['existing'])}; not added again"
+        for d in report.duplicates
+    ]
     lines += [f"Refused: {esc(r['file'])}: {esc(r['error'])}" for r in report.refused]
     if report.created:
         lines.insert(0, f"Created collection <b>{esc(report.collection)}</b>")
@@ -76,18 +89,34 @@ def upload_status(report) -> str:
 def build(ctx) -> None:
     """The Library tab (``ctx`` is the app's :class:`~assistant.ui.UIContext`)."""
     settings = ctx.settings
-    gr.Markdown("Readings of the collection selected above. Upload .txt, .md, .pdf, .docx or .html "
-                f"(at most {settings.max_upload_mb:g} MB each); files are checked, stored in the "
-                "collection's folder and indexed. / Bacaan koleksi yang dipilih di atas.")
-    table = gr.Dataframe(value=lambda: table_rows(ctx.library, settings.collection), headers=COLUMNS,
-                         interactive=False, wrap=True, elem_id="library-table", label="Documents",
-                         column_widths=["24%", "22%", "13%", "6%", "9%", "7%", "12%", "7%"])
+    gr.Markdown(
+        "Readings of the collection selected above. Upload .txt, .md, .pdf, .docx or .html "
+        f"(at most {settings.max_upload_mb:g} MB each); files are checked, stored in the "
+        "collection's folder and indexed. / Bacaan koleksi yang dipilih di atas."
+    )
+    table = gr.Dataframe(
+        value=lambda: table_rows(ctx.library, settings.collection),
+        headers=COLUMNS,
+        interactive=False,
+        wrap=True,
+        elem_id="library-table",
+        label="Documents",
+        column_widths=["24%", "22%", "13%", "6%", "9%", "7%", "12%", "7%"],
+    )
     with gr.Row():
         with gr.Column(scale=3):
-            files = gr.File(file_count="multiple", file_types=sorted(SUPPORTED_SUFFIXES), type="filepath",
-                            label="Upload readings", elem_id="library-upload")
-            new_name = gr.Textbox(label="…into a new collection (optional name)", elem_id="library-new-collection",
-                                  placeholder="leave empty to add to the selected collection")
+            files = gr.File(
+                file_count="multiple",
+                file_types=sorted(SUPPORTED_SUFFIXES),
+                type="filepath",
+                label="Upload readings",
+                elem_id="library-upload",
+            )
+            new_name = gr.Textbox(
+                label="…into a new collection (optional name)",
+                elem_id="library-new-collection",
+                placeholder="leave empty to add to the selected collection",
+            )
         with gr.Column(scale=2):
             doc = gr.Dropdown([], label="Document", elem_id="library-doc", allow_custom_value=False)
             with gr.Row():
@@ -112,12 +141,18 @@ def _wire(ctx, table, files, new_name, doc, delete, resync, status) -> None:
         if not paths:
             return gr.skip(), gr.skip(), _status(["Choose files to upload."]), gr.skip(), None
         try:
-            report = library.add([Path(p) for p in paths], target, [Path(p).name for p in paths],
-                                 GradioSyncProgress(progress))
+            report = library.add(
+                [Path(p) for p in paths], target, [Path(p).name for p in paths], GradioSyncProgress(progress)
+            )
         except StoreError as exc:
             return gr.skip(), gr.skip(), _status([html.escape(str(exc))], "error"), gr.skip(), None
-        return (_table(library, target), _choices(library, target), upload_status(report),
-                ctx.collection_update(target), None)
+        return (
+            _table(library, target),
+            _choices(library, target),
+            upload_status(report),
+            ctx.collection_update(target),
+            None,
+        )
 
     def remove(name, source, progress=gr.Progress()):
         if not source:
@@ -142,10 +177,22 @@ def _wire(ctx, table, files, new_name, doc, delete, resync, status) -> None:
 
     collection.change(refresh, collection, [table, doc], api_visibility="private", queue=False)
     table.select(pick, collection, doc, api_visibility="private", queue=False)
-    files.upload(upload, [files, collection, new_name], [table, doc, status, collection, files],
-                 api_visibility="private", concurrency_id="library", concurrency_limit=1)
-    delete.click(remove, [collection, doc], [table, doc, status], api_visibility="private",
-                 concurrency_id="library", concurrency_limit=1)
-    resync.click(sync, collection, [table, doc, status], api_visibility="private",
-                 concurrency_id="library", concurrency_limit=1)
-
+    files.upload(
+        upload,
+        [files, collection, new_name],
+        [table, doc, status, collection, files],
+        api_visibility="private",
+        concurrency_id="library",
+        concurrency_limit=1,
+    )
+    delete.click(
+        remove,
+        [collection, doc],
+        [table, doc, status],
+        api_visibility="private",
+        concurrency_id="library",
+        concurrency_limit=1,
+    )
+    resync.click(
+        sync, collection, [table, doc, status], api_visibility="private", concurrency_id="library", concurrency_limit=1
+    )
