@@ -209,8 +209,25 @@ def sync_locked(
         and not (plan.fresh or report.added or report.updated or report.removed or terms_changed)
     ):
         report.chunks = len(old.chunks)  # nothing changed: keep the current snapshot, load no model
-        report.seconds = time.perf_counter() - started
-        return report
+    else:
+        _publish_plan(settings, paths, folder, old, plan, chunking, (terms, terms_entry), report, progress)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _publish_plan(
+    settings: Settings,
+    paths: CollectionPaths,
+    folder: Path,
+    old: Snapshot | None,
+    plan: _Plan,
+    chunking: dict,
+    glossary: tuple[str, dict | None],
+    report: SyncReport,
+    progress: SyncProgress,
+) -> None:
+    """Embed what Chroma lacks, publish the plan's snapshot, then drop what only older ones used."""
+    terms, terms_entry = glossary
     embedder = load_embedder(settings.embedder)
     target = chroma_name(paths.name, embedder.id, embedder.dim)
     same_store = old is not None and old.manifest.get("chroma_collection") == target
@@ -241,8 +258,6 @@ def sync_locked(
     )
     _clean_up(client, collection, old, snapshot, paths)
     report.chunks = len(snapshot.chunks)
-    report.seconds = time.perf_counter() - started
-    return report
 
 
 def _read_glossary(folder: Path, old: Snapshot | None, report: SyncReport) -> tuple[str, dict | None]:

@@ -126,6 +126,21 @@ def build(ctx) -> None:
     _wire(ctx, table, files, new_name, doc, delete, resync, status)
 
 
+def remove_status(report) -> str:
+    """HTML list of what a delete did: removed documents, and names that matched none."""
+    lines = [f"Deleted <b>{html.escape(s)}</b>" for s in report.removed]
+    lines += [html.escape(m["error"]) for m in report.missing]
+    return _status(lines, "error" if report.missing else "ok")
+
+
+def sync_status(report) -> str:
+    """HTML list of what a re-sync did: counts, passages, and the files it skipped (with reasons)."""
+    counts = ", ".join(f"{len(getattr(report, k))} {k}" for k in ("added", "updated", "removed", "unchanged"))
+    lines = [f"Synced: {counts}; {report.chunks} passages in {report.seconds:.1f} s"]
+    lines += [f"Skipped {html.escape(f['path'])}: {html.escape(f['error'])}" for f in report.failed]
+    return _status(lines, "error" if report.failed else "ok")
+
+
 def _wire(ctx, table, files, new_name, doc, delete, resync, status) -> None:
     library, collection = ctx.library, ctx.collection
 
@@ -161,38 +176,18 @@ def _wire(ctx, table, files, new_name, doc, delete, resync, status) -> None:
             report = library.remove([source], name, GradioSyncProgress(progress))
         except StoreError as exc:
             return gr.skip(), gr.skip(), _status([html.escape(str(exc))], "error")
-        lines = [f"Deleted <b>{html.escape(s)}</b>" for s in report.removed]
-        lines += [html.escape(m["error"]) for m in report.missing]
-        return _table(library, name), _choices(library, name), _status(lines, "error" if report.missing else "ok")
+        return _table(library, name), _choices(library, name), remove_status(report)
 
     def sync(name, progress=gr.Progress()):
         try:
             report = library.sync(name, GradioSyncProgress(progress))
         except StoreError as exc:
             return gr.skip(), gr.skip(), _status([html.escape(str(exc))], "error")
-        counts = ", ".join(f"{len(getattr(report, k))} {k}" for k in ("added", "updated", "removed", "unchanged"))
-        lines = [f"Synced: {counts}; {report.chunks} passages in {report.seconds:.1f} s"]
-        lines += [f"Skipped {html.escape(f['path'])}: {html.escape(f['error'])}" for f in report.failed]
-        return _table(library, name), _choices(library, name), _status(lines, "error" if report.failed else "ok")
+        return _table(library, name), _choices(library, name), sync_status(report)
 
     collection.change(refresh, collection, [table, doc], api_visibility="private", queue=False)
     table.select(pick, collection, doc, api_visibility="private", queue=False)
-    files.upload(
-        upload,
-        [files, collection, new_name],
-        [table, doc, status, collection, files],
-        api_visibility="private",
-        concurrency_id="library",
-        concurrency_limit=1,
-    )
-    delete.click(
-        remove,
-        [collection, doc],
-        [table, doc, status],
-        api_visibility="private",
-        concurrency_id="library",
-        concurrency_limit=1,
-    )
-    resync.click(
-        sync, collection, [table, doc, status], api_visibility="private", concurrency_id="library", concurrency_limit=1
-    )
+    changes: dict = dict(api_visibility="private", concurrency_id="library", concurrency_limit=1)  # one at a time
+    files.upload(upload, [files, collection, new_name], [table, doc, status, collection, files], **changes)
+    delete.click(remove, [collection, doc], [table, doc, status], **changes)
+    resync.click(sync, collection, [table, doc, status], **changes)
