@@ -5,12 +5,11 @@ Screenshots go to a temporary folder; ``ASSISTANT_REFRESH_SCREENSHOTS=1`` refres
 
 from __future__ import annotations
 
-import os
 import re
 
 import pytest
 
-from tests.ui_server import CHROMIUM, CHROMIUM_ARGS, shared_server
+from tests.ui_server import CHROMIUM_ARGS, chromium, shared_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 DESKTOP = {"width": 1280, "height": 800}
@@ -25,12 +24,11 @@ def server(indexed_settings):
 
 @pytest.fixture(scope="module")
 def browser():
-    if not os.path.exists(CHROMIUM):
-        pytest.skip(f"{CHROMIUM} is not installed")
+    executable = chromium()
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, timeout=60_000)
+        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS, timeout=60_000)
         yield browser
         browser.close()
 

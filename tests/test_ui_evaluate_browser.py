@@ -4,11 +4,10 @@ table, the chart, the per-question table and a question's details, and get both 
 from __future__ import annotations
 
 import json
-import os
 
 import pytest
 
-from tests.ui_server import CHROMIUM, CHROMIUM_ARGS, shared_server
+from tests.ui_server import CHROMIUM_ARGS, chromium, shared_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 RUN_TIMEOUT = 240_000
@@ -21,12 +20,11 @@ def server(indexed_settings):
 
 @pytest.fixture(scope="module")
 def page(server):
-    if not os.path.exists(CHROMIUM):
-        pytest.skip(f"{CHROMIUM} is not installed")
+    executable = chromium()
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, timeout=60_000)
+        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS, timeout=60_000)
         page = browser.new_page(viewport={"width": 1280, "height": 900})
         page.set_default_timeout(30_000)
         page.goto(server.url, wait_until="load")

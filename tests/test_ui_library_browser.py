@@ -6,11 +6,10 @@ from __future__ import annotations
 import pytest
 
 from tests.helpers import free_port
+from tests.ui_server import CHROMIUM_ARGS, chromium
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 STRAIT = ("---\ntitle: Selat Sunda\nauthor: Dosen Tamu\n---\n# Selat Sunda\n\nJembatan Selat Sunda direncanakan "
           "menghubungkan Pulau Jawa dan Pulau Sumatra sepanjang sekitar 29 kilometer.\n")
 
@@ -38,10 +37,11 @@ def served(make_settings, write, tmp_path):
 
 @pytest.fixture
 def page():
+    executable = chromium()
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_FLAGS)
+        browser = p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
         try:
             yield browser.new_page()
         finally:
