@@ -136,7 +136,9 @@ def extractive_answer(question: str, language: str, passages: list[Passage], sen
     span = reading.best if reading else None
     if reading is not None and span is not None and earlier and candidates is not sentences:
         span = reading.without(lambda s: quoted_before(span_sentence(s, sentences), earlier)).best
-    picked = with_span(span, candidates, limit)
+    picked = select_sentences(candidates, limit)
+    if span is not None and not any(_overlaps(span_sentence(span, sentences), p) for p in picked):
+        span = None  # the reader's span is not in a sentence worth quoting: no short answer
     if not picked:
         return abstention(question, language, passages)
     text, citations = compose_extractive(picked, language, span)
