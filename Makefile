@@ -10,7 +10,7 @@ PORT ?= 7860
 # assistant.config.OFFLINE_ENVIRONMENT.
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test install install-test browser check-deps index serve bench eval-gate clean
+.PHONY: train-reader run test install install-test browser check-deps index serve bench eval-gate clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -84,3 +84,10 @@ bench: install-test
 
 clean:
 	rm -rf $(VENV) .assistant
+
+# Reproduce the shipped reader weights (assistant/models/weights/) from IDK-MRC train (about 50 min on 2 cores;
+# resumable: checkpoints in .train/reader/). The data stays in ../shared/data, never in the repository.
+train-reader: install
+	$(BIN)/python -m assistant.models.train_reader --data-dir ../shared/data/idk-mrc --out assistant/models/weights \
+		--work-dir .train/reader --epochs 1.5 --freeze-layers 4 --batch-tokens 4096 --max-batch 32 \
+		--max-len 256 --stride 64 --lr 1e-4 --save-every 50 --seed 13
