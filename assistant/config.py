@@ -22,9 +22,7 @@ from pydantic_settings import (
 class Settings(BaseSettings):
     """Application settings (env prefix ``ASSISTANT_``, optional ``assistant.toml``)."""
 
-    model_config = SettingsConfigDict(
-        env_prefix="ASSISTANT_", toml_file="assistant.toml", extra="ignore"
-    )
+    model_config = SettingsConfigDict(env_prefix="ASSISTANT_", toml_file="assistant.toml", extra="ignore")
 
     data_dir: Path = Field(Path(".assistant"), description="Indexes, caches, models.")
     cache_dir: Path | None = Field(None, description="Vector cache (default: data_dir/cache).")
@@ -46,9 +44,14 @@ class Settings(BaseSettings):
     candidates: int = Field(50, description="Dense and BM25 candidates before fusion.")
     dense_weight: float = Field(0.8, description="Weight of the dense z-score in fusion.")
     rerank_model: str | None = Field(None, description="CrossEncoder model for reranking.")
-    source_boost: float = Field(2.0, description="Fused-score bonus (z units) for kind=source chunks when a question names the essay or text.")
+    source_boost: float = Field(
+        2.0, description="Fused-score bonus (z units) for kind=source chunks when a question names the essay or text."
+    )
     source_cap: int = Field(3, ge=0, description="At most this many passages of one reading in the top k (0: no cap).")
-    crosslingual: bool = Field(True, description="Expand a question with glossary terms in the other language when the collection has chunks in it.")
+    crosslingual: bool = Field(
+        True,
+        description="Expand a question with glossary terms in the other language when the collection has chunks in it.",
+    )
 
     llm: str = Field("extractive", description="Answerer: extractive, hf:, ollama:, openai:")
     llms: list[str] = Field(default_factory=list, description="LLMs offered in the web app.")
@@ -60,15 +63,22 @@ class Settings(BaseSettings):
     models_dir: Path | None = Field(None, description="Converted local LLMs (default: data_dir/models).")
     answer_sentences: int = Field(3, description="Most sentences quoted by the extractive answerer.")
     abstain_threshold: float = Field(0.5, description="Answer when P(answerable) is at least this.")
-    reader: bool = Field(True, description="Read the top passages with the reading-comprehension model "
-                         "(short answers, span offsets, the no-answer signal).")
+    reader: bool = Field(
+        True,
+        description="Read the top passages with the reading-comprehension model "
+        "(short answers, span offsets, the no-answer signal).",
+    )
     reader_weights: Path | None = Field(None, description="Folder of reader weights (default: the shipped ones).")
-    reader_int8: bool = Field(False, description="Run the reader with dynamic int8 quantisation (about 25 % faster, 0.03 lower span F1).")
+    reader_int8: bool = Field(
+        False, description="Run the reader with dynamic int8 quantisation (about 25 % faster, 0.03 lower span F1)."
+    )
 
     host: str = "127.0.0.1"
     port: int = 7860
     auth: str | None = Field(None, description="'user:password' or a path to a users file.")
-    api_key: SecretStr | None = Field(None, description="Bearer key of the OpenAI-compatible API (required when login is on).")
+    api_key: SecretStr | None = Field(
+        None, description="Bearer key of the OpenAI-compatible API (required when login is on)."
+    )
     max_question_chars: int = 1000
     concurrency_limit: int = 2
     max_upload_mb: float = 25.0

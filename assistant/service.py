@@ -90,8 +90,11 @@ class Assistant:
         with self._lock:
             if str(folder) not in self._weights:
                 counts = load_term_counts(folder / "lexical")
-                self._weights[str(folder)] = (TermWeights.from_counts(*counts) if counts else
-                                              TermWeights([c.text for c in retriever.index.chunks.values()]))
+                self._weights[str(folder)] = (
+                    TermWeights.from_counts(*counts)
+                    if counts
+                    else TermWeights([c.text for c in retriever.index.chunks.values()])
+                )
             return self._weights[str(folder)]
 
     def reader(self):
@@ -115,8 +118,15 @@ class Assistant:
             chat_model(check_name(self.settings.llm), self.settings)
         self.ask("Apa itu diplomasi siber?", collection=collection, llm="extractive")
 
-    def ask(self, question: str, *, collection: str | None = None, llm: str | None = None,
-            k: int | None = None, history: list[tuple[str, str]] | None = None) -> Answer:
+    def ask(
+        self,
+        question: str,
+        *,
+        collection: str | None = None,
+        llm: str | None = None,
+        k: int | None = None,
+        history: list[tuple[str, str]] | None = None,
+    ) -> Answer:
         """Answer one question with citations (or decline); see :meth:`stream`."""
         answer = None
         for item in self.stream(question, collection=collection, llm=llm, k=k, history=history):
@@ -125,8 +135,15 @@ class Assistant:
         assert answer is not None
         return answer
 
-    def stream(self, question: str, *, collection: str | None = None, llm: str | None = None,
-               k: int | None = None, history: list[tuple[str, str]] | None = None) -> Iterator[str | Answer]:
+    def stream(
+        self,
+        question: str,
+        *,
+        collection: str | None = None,
+        llm: str | None = None,
+        k: int | None = None,
+        history: list[tuple[str, str]] | None = None,
+    ) -> Iterator[str | Answer]:
         """Yield text deltas as they are produced, then the final :class:`Answer`.
 
         Parameters
@@ -160,8 +177,11 @@ class Assistant:
         earlier = [text for _, text in history or []]
         answer = yield from self._answer(question, query, language, found, k, llm, retriever, earlier)
         answer.question, answer.query, answer.language = question, query, language
-        answer.timings = {"retrieve": retrieved - started, "answer": time.perf_counter() - retrieved,
-                          "total": time.perf_counter() - started}
+        answer.timings = {
+            "retrieve": retrieved - started,
+            "answer": time.perf_counter() - retrieved,
+            "total": time.perf_counter() - started,
+        }
         yield answer
 
     def _rewriter(self, llm: str):
@@ -169,8 +189,9 @@ class Assistant:
             return None
         return lambda question, history: generate(llm, self.settings, rewrite_messages(question, history))
 
-    def evidence(self, query: str, found: list[Passage], k: int, retriever: Retriever,
-                 scope: bool | None = None) -> Evidence:
+    def evidence(
+        self, query: str, found: list[Passage], k: int, retriever: Retriever, scope: bool | None = None
+    ) -> Evidence:
         """Scored sentences, the reader's spans and the abstention signals for ``query`` over its
         retrieved passages.
 
@@ -202,12 +223,23 @@ class Assistant:
         reader = self.reader()
         if reader is None or not passages:
             return None
-        other = rendering is not None and passages[0].chunk.metadata.get("language") == rendering[0] \
+        other = (
+            rendering is not None
+            and passages[0].chunk.metadata.get("language") == rendering[0]
             and detect_language(query) != rendering[0]
+        )
         return read_passages(reader, query, passages, rendering[1] if other and rendering else None)
 
-    def partial(self, question: str, query: str, language: str, found: list[Passage], k: int,
-                retriever: Retriever, evidence: Evidence) -> Answer | None:
+    def partial(
+        self,
+        question: str,
+        query: str,
+        language: str,
+        found: list[Passage],
+        k: int,
+        retriever: Retriever,
+        evidence: Evidence,
+    ) -> Answer | None:
         """For a question about the source text that the source only raises (a heading, an open
         question) while a related reading answers it: what the source says and what the reading
         that continues it says. None when the source does not raise it or no reading answers."""
@@ -220,14 +252,30 @@ class Assistant:
         other = self.evidence(query, others, k, retriever, scope=False)
         if not others or other.confidence < self.settings.abstain_threshold:
             return None
-        answer = partial_answer(question, language, raised, other.sentences, other.reading, found[:k],
-                                limit=max(1, self.settings.answer_sentences - 1))
+        answer = partial_answer(
+            question,
+            language,
+            raised,
+            other.sentences,
+            other.reading,
+            found[:k],
+            limit=max(1, self.settings.answer_sentences - 1),
+        )
         if answer is not None:
             answer.confidence = other.confidence
         return answer
 
-    def _answer(self, question: str, query: str, language: str, found: list[Passage], k: int, llm: str,
-                retriever: Retriever, earlier: list[str]):
+    def _answer(
+        self,
+        question: str,
+        query: str,
+        language: str,
+        found: list[Passage],
+        k: int,
+        llm: str,
+        retriever: Retriever,
+        earlier: list[str],
+    ):
         found_k = found[:k]
         evidence = self.evidence(query, found, k, retriever)
         passages, sentences, confidence = evidence.passages, evidence.sentences, evidence.confidence
@@ -237,12 +285,12 @@ class Assistant:
                 answer = self.partial(question, query, language, found, k, retriever, evidence)
             answer = answer or abstention(question, language, found_k, confidence, scoped=evidence.scoped)
         elif llm == "extractive":
-            answer = extractive_answer(question, language, passages, sentences, self.settings.answer_sentences,
-                                       evidence.reading, earlier)
+            answer = extractive_answer(
+                question, language, passages, sentences, self.settings.answer_sentences, evidence.reading, earlier
+            )
             answer.passages = found_k
         else:
-            answer = yield from self._llm_answer(question, language, passages, sentences,
-                                                 self.scorer(retriever), llm)
+            answer = yield from self._llm_answer(question, language, passages, sentences, self.scorer(retriever), llm)
         if answer.llm == "extractive" or answer.abstained:
             yield answer.text
         if not answer.partial:

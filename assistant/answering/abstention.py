@@ -27,22 +27,24 @@ def answerable_probability(signals: Signals, weights: list[float] | None = None,
 
 ABSTAIN = {
     "id": "Bacaan yang tersedia tidak menjawab pertanyaan ini. Bagian bacaan yang paling dekat "
-          "tercantum di bawah ini agar Anda dapat memeriksanya sendiri.",
+    "tercantum di bawah ini agar Anda dapat memeriksanya sendiri.",
     "en": "The readings don't answer this question. The closest passages are listed below "
-          "so you can check for yourself.",
+    "so you can check for yourself.",
 }
 ABSTAIN_SOURCE = {
     "id": "Teks sumber tidak menjawab pertanyaan ini. Bagian yang paling dekat, termasuk dari bacaan lain, "
-          "tercantum di bawah ini agar Anda dapat memeriksanya sendiri.",
+    "tercantum di bawah ini agar Anda dapat memeriksanya sendiri.",
     "en": "The source text doesn't answer this question. The closest passages, including any from the other "
-          "readings, are listed below so you can check for yourself.",
+    "readings, are listed below so you can check for yourself.",
 }
 
 
-def abstention(question: str, language: str, passages: list[Passage], confidence: float | None = None,
-               scoped: bool = False) -> Answer:
+def abstention(
+    question: str, language: str, passages: list[Passage], confidence: float | None = None, scoped: bool = False
+) -> Answer:
     """An answer that declines, listing the closest passages (``scoped``: the question asked what
     the source text says, and the source does not say it)."""
     text = (ABSTAIN_SOURCE if scoped else ABSTAIN)[language]
-    return Answer(text=text, abstained=True, language=language, passages=passages,
-                  question=question, confidence=confidence)
+    return Answer(
+        text=text, abstained=True, language=language, passages=passages, question=question, confidence=confidence
+    )

@@ -21,7 +21,8 @@ ANAPHORA = frozenset(
 )
 # A follow-up that continues the previous question ("Dan yang ketiga?", "What about ASEAN?").
 CONTINUATION = re.compile(
-    r"^\s*(dan|lalu|terus|kemudian|selain|also|and|so|then|what about|how about|bagaimana dengan)\b", re.I)
+    r"^\s*(dan|lalu|terus|kemudian|selain|also|and|so|then|what about|how about|bagaimana dengan)\b", re.I
+)
 # "Apa itu X?" asks what X is: its "itu" does not point back.
 _WHAT_IS = re.compile(r"^\s*(apa(kah)?\s+(itu|yang dimaksud dengan)|siapa(kah)?\s+itu)\b", re.I)
 # Words that say what kind of answer is wanted, not what the question is about ("Tahun berapa?").
@@ -41,9 +42,17 @@ def _refers_back(word: str) -> bool:
 def topic_words(question: str) -> list[str]:
     """The words of ``question`` that name what it is about (no stop, framing or answer-type words)."""
     stops = stop_words()
-    return [w for w in (w.lower() for w in plain_words(question))
-            if w not in stops and w not in FRAME_WORDS and w not in FUNCTION_WORDS
-            and w not in ANSWER_TYPE_WORDS and w not in ANAPHORA and not _refers_back(w) and len(w) > 1]
+    return [
+        w
+        for w in (w.lower() for w in plain_words(question))
+        if w not in stops
+        and w not in FRAME_WORDS
+        and w not in FUNCTION_WORDS
+        and w not in ANSWER_TYPE_WORDS
+        and w not in ANAPHORA
+        and not _refers_back(w)
+        and len(w) > 1
+    ]
 
 
 def is_follow_up(question: str) -> bool:
@@ -112,11 +121,25 @@ def resolve_query(question: str, history: list[tuple[str, str]] | None, rewriter
 class Asker(Protocol):
     """What a conversation asks through (:class:`assistant.service.Assistant`)."""
 
-    def ask(self, question: str, *, collection: str | None = None, llm: str | None = None, k: int | None = None,
-            history: list[tuple[str, str]] | None = None) -> Answer: ...
+    def ask(
+        self,
+        question: str,
+        *,
+        collection: str | None = None,
+        llm: str | None = None,
+        k: int | None = None,
+        history: list[tuple[str, str]] | None = None,
+    ) -> Answer: ...
 
-    def stream(self, question: str, *, collection: str | None = None, llm: str | None = None,
-               k: int | None = None, history: list[tuple[str, str]] | None = None) -> Iterator[str | Answer]: ...
+    def stream(
+        self,
+        question: str,
+        *,
+        collection: str | None = None,
+        llm: str | None = None,
+        k: int | None = None,
+        history: list[tuple[str, str]] | None = None,
+    ) -> Iterator[str | Answer]: ...
 
 
 @dataclass
@@ -131,16 +154,18 @@ class Conversation:
 
     def ask(self, question: str):
         """Ask a question in context; returns the :class:`~assistant.types.Answer`."""
-        answer = self.assistant.ask(question, collection=self.collection, llm=self.llm, k=self.k,
-                                    history=list(self.history))
+        answer = self.assistant.ask(
+            question, collection=self.collection, llm=self.llm, k=self.k, history=list(self.history)
+        )
         self.history.append((question, answer.text))
         return answer
 
     def stream(self, question: str):
         """Like :meth:`ask` but yields text deltas, then the Answer."""
         answer = None
-        for item in self.assistant.stream(question, collection=self.collection, llm=self.llm, k=self.k,
-                                          history=list(self.history)):
+        for item in self.assistant.stream(
+            question, collection=self.collection, llm=self.llm, k=self.k, history=list(self.history)
+        ):
             if not isinstance(item, str):
                 answer = item
             yield item

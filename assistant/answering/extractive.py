@@ -34,7 +34,7 @@ def _merge_adjacent(sentences: list[Sentence]) -> list[tuple[Passage, int, int]]
     for s in sentences:
         if quotes and quotes[-1][0] is s.passage:
             passage, start, end = quotes[-1]
-            between = passage.chunk.text[end:s.start] if s.start >= end else "x"
+            between = passage.chunk.text[end : s.start] if s.start >= end else "x"
             if not between.strip(" \t\n\u00c2\u00a0"):
                 quotes[-1] = (passage, start, s.end)
                 continue
@@ -50,19 +50,36 @@ def span_sentence(span: SpanEvidence, sentences: list[Sentence]) -> Sentence:
     """The scored sentence that holds the reader's span; else the passage's sentence around it
     (headings and questions included); else the span itself. Widened when the span runs past it."""
     text = span.passage.chunk.text
-    around = next(((s.start, s.end, s) for s in sentences if s.passage is span.passage and s.start <= span.start < s.end),
-                  None)
+    around = next(
+        ((s.start, s.end, s) for s in sentences if s.passage is span.passage and s.start <= span.start < s.end), None
+    )
     if around is None:
-        bounds = next(((a, b) for a, b in chunk_sentences(text, min_chars=1, headings=True) if a <= span.start < b),
-                      (span.start, span.end))
+        bounds = next(
+            ((a, b) for a, b in chunk_sentences(text, min_chars=1, headings=True) if a <= span.start < b),
+            (span.start, span.end),
+        )
         return Sentence(span.passage, bounds[0], max(bounds[1], span.end))
     start, end, sentence = around
-    return sentence if span.end <= end else Sentence(span.passage, start, span.end, vector=sentence.vector,
-                                                     similarity=sentence.similarity, coverage=sentence.coverage)
+    return (
+        sentence
+        if span.end <= end
+        else Sentence(
+            span.passage,
+            start,
+            span.end,
+            vector=sentence.vector,
+            similarity=sentence.similarity,
+            coverage=sentence.coverage,
+        )
+    )
 
 
-def with_span(span: SpanEvidence | None, candidates: list[Sentence], limit: int, redundancy: float = 0.93,
-              ) -> list[Sentence]:
+def with_span(
+    span: SpanEvidence | None,
+    candidates: list[Sentence],
+    limit: int,
+    redundancy: float = 0.93,
+) -> list[Sentence]:
     """The sentences to quote: the one holding the reader's span first (when there is a span), then
     the best others as :func:`select_sentences` picks them, without near-repeats of it."""
     if span is None:
@@ -75,12 +92,18 @@ def with_span(span: SpanEvidence | None, candidates: list[Sentence], limit: int,
 
 
 def _overlaps(a: Sentence, b: Sentence) -> bool:
-    return a.passage.chunk.source == b.passage.chunk.source and a.position[1] < b.position[1] + (b.end - b.start) \
+    return (
+        a.passage.chunk.source == b.passage.chunk.source
+        and a.position[1] < b.position[1] + (b.end - b.start)
         and b.position[1] < a.position[1] + (a.end - a.start)
+    )
 
 
-def compose_extractive(sentences: list[Sentence], language: str, span: SpanEvidence | None = None,
-                       ) -> tuple[str, list[Citation]]:
+def compose_extractive(
+    sentences: list[Sentence],
+    language: str,
+    span: SpanEvidence | None = None,
+) -> tuple[str, list[Citation]]:
     """Answer text (lead-in plus verbatim quotes with ``[n]``) and its citations.
 
     Quotes in another language than the question's are kept verbatim inside quotation marks;
@@ -122,8 +145,15 @@ def _squash(text: str) -> str:
     return " ".join(text.split()).casefold()
 
 
-def extractive_answer(question: str, language: str, passages: list[Passage], sentences: list[Sentence],
-                      limit: int = 3, reading: Reading | None = None, earlier: list[str] | None = None) -> Answer:
+def extractive_answer(
+    question: str,
+    language: str,
+    passages: list[Passage],
+    sentences: list[Sentence],
+    limit: int = 3,
+    reading: Reading | None = None,
+    earlier: list[str] | None = None,
+) -> Answer:
     """The extractive answer from already scored sentences (abstains when there are none).
 
     ``reading`` is the reader's spans over the passages; ``earlier`` the texts of the conversation's
@@ -131,8 +161,9 @@ def extractive_answer(question: str, language: str, passages: list[Passage], sen
     """
     candidates = not_quoted_before(sentences, earlier or [])
     if reading is not None:  # a span in a heading or a question of the text answers nothing, as its sentence
-        reading = reading.without(lambda s: not any(t.passage is s.passage and t.start <= s.start < t.end
-                                                    for t in sentences))
+        reading = reading.without(
+            lambda s: not any(t.passage is s.passage and t.start <= s.start < t.end for t in sentences)
+        )
     span = reading.best if reading else None
     if reading is not None and span is not None and earlier and candidates is not sentences:
         span = reading.without(lambda s: quoted_before(span_sentence(s, sentences), earlier)).best
@@ -142,5 +173,12 @@ def extractive_answer(question: str, language: str, passages: list[Passage], sen
     if not picked:
         return abstention(question, language, passages)
     text, citations = compose_extractive(picked, language, span)
-    return Answer(text=text, citations=citations, language=language, llm="extractive", passages=passages,
-                  question=question, short_answer=span.text if span is not None else None)
+    return Answer(
+        text=text,
+        citations=citations,
+        language=language,
+        llm="extractive",
+        passages=passages,
+        question=question,
+        short_answer=span.text if span is not None else None,
+    )

@@ -37,12 +37,22 @@ class Signals:
         return [getattr(self, name) for name in SIGNAL_NAMES]
 
 
-SIGNAL_NAMES = ["top_dense", "dense_margin", "best_sentence", "sentence_coverage", "passage_coverage",
-                "missing_numbers", "type_unanswered", "unknown_names", "unknown_terms", "missing_key",
-                "cross_language", "reader_margin"]
+SIGNAL_NAMES = [
+    "top_dense",
+    "dense_margin",
+    "best_sentence",
+    "sentence_coverage",
+    "passage_coverage",
+    "missing_numbers",
+    "type_unanswered",
+    "unknown_names",
+    "unknown_terms",
+    "missing_key",
+    "cross_language",
+    "reader_margin",
+]
 
 _APOSTROPHES = str.maketrans({"\u2019": "'"})
-
 
 
 def _capitalised(question: str) -> list[str]:
@@ -56,6 +66,7 @@ def _capitalised(question: str) -> list[str]:
             if first is not None:
                 found.append("-".join(parts[first:]))
     return found
+
 
 def question_names(question: str) -> set[str]:
     """Stemmed capitalised words of a question (names, acronyms), framing words excluded."""
@@ -78,8 +89,9 @@ def unknown_share(tokens: set[str], weights: TermWeights | None, alternatives: A
     return sum(weights.weight(t) for t in tokens - known) / total
 
 
-def missing_key(tokens: set[str], text_tokens: set[str], weights: TermWeights | None,
-                alternatives: Alternatives = ()) -> float:
+def missing_key(
+    tokens: set[str], text_tokens: set[str], weights: TermWeights | None, alternatives: Alternatives = ()
+) -> float:
     """How specific the most specific question word missing from the text is: its IDF over the
     largest possible IDF (0 when every word is there)."""
     if not tokens or weights is None:
@@ -98,9 +110,15 @@ def type_unanswered(query: str, texts: str) -> float:
     return 0.0
 
 
-def compute_signals(query: str, passages: list[Passage], sentences: list[Sentence], k: int = 5,
-                    weights: TermWeights | None = None, alternatives: Alternatives | None = None,
-                    reading: Reading | None = None) -> Signals:
+def compute_signals(
+    query: str,
+    passages: list[Passage],
+    sentences: list[Sentence],
+    k: int = 5,
+    weights: TermWeights | None = None,
+    alternatives: Alternatives | None = None,
+    reading: Reading | None = None,
+) -> Signals:
     """The abstention signals for a query, its retrieved passages (best first, ideally more
     than ``k``: the rest serve as the background for the margin), their scored sentences and
     the reader's spans (``reading``; its margin is clipped to [-10, 10] and scaled to [-1, 1])."""

@@ -11,7 +11,9 @@ import typer
 
 from assistant.cli.common import CollectionOpt, UsageError, err, handle_errors, settings_from
 
-HostOpt = Annotated[Optional[str], typer.Option("--host", help="Address to bind (default 127.0.0.1: this machine only).")]
+HostOpt = Annotated[
+    Optional[str], typer.Option("--host", help="Address to bind (default 127.0.0.1: this machine only).")
+]
 PortOpt = Annotated[Optional[int], typer.Option("--port", min=1, max=65535, help="Port (default 7860).")]
 
 
@@ -27,7 +29,9 @@ def load_auth(value: str | None) -> list[tuple[str, str]] | None:
         return None
     path = Path(value).expanduser()
     if path.is_file():
-        lines = [(f"{path}:{i}", line.strip()) for i, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)]
+        lines = [
+            (f"{path}:{i}", line.strip()) for i, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        ]
     elif ":" in value:
         lines = [("ASSISTANT_AUTH", value.strip())]
     else:
@@ -45,10 +49,14 @@ def load_auth(value: str | None) -> list[tuple[str, str]] | None:
     return users
 
 
-WatchOpt = Annotated[bool, typer.Option("--watch", help="Sync collections when files are added to or removed from their folders.")]
+WatchOpt = Annotated[
+    bool, typer.Option("--watch", help="Sync collections when files are added to or removed from their folders.")
+]
 
 
-def serve(host: HostOpt = None, port: PortOpt = None, collection: CollectionOpt = None, watch: WatchOpt = False) -> None:
+def serve(
+    host: HostOpt = None, port: PortOpt = None, collection: CollectionOpt = None, watch: WatchOpt = False
+) -> None:
     """Serve the web app (chat with cited passages) and the OpenAI-compatible API (/v1) until interrupted."""
     with handle_errors():
         settings = settings_from(host=host, port=port, collection=collection)
@@ -78,8 +86,9 @@ def _api_notice(settings, url: str) -> None:
     from assistant.api.openai import api_key, key_required
 
     if settings.auth and api_key(settings) is None:
-        err.print("OpenAI-compatible API: refuses every request until ASSISTANT_API_KEY is set (login is on)",
-                  highlight=False)
+        err.print(
+            "OpenAI-compatible API: refuses every request until ASSISTANT_API_KEY is set (login is on)", highlight=False
+        )
     else:
         needs = " (bearer key: ASSISTANT_API_KEY)" if key_required(settings) else ""
         err.print(f"OpenAI-compatible API at {url}v1{needs}", highlight=False)
@@ -94,7 +103,9 @@ def _bind(host: str, port: int) -> socket.socket:
         listening.bind((host, port))
     except OSError as exc:
         listening.close()
-        raise UsageError(f"cannot listen on {host}:{port} ({exc.strerror or exc}): choose another --port or --host") from None
+        raise UsageError(
+            f"cannot listen on {host}:{port} ({exc.strerror or exc}): choose another --port or --host"
+        ) from None
     listening.set_inheritable(True)
     return listening
 
@@ -111,8 +122,9 @@ def _server(app, settings):
             if self.started and self.on_ready is not None:
                 self.on_ready()
 
-    config = uvicorn.Config(app, host=settings.host, port=settings.port, log_level="warning", access_log=False,
-                            timeout_graceful_shutdown=5)
+    config = uvicorn.Config(
+        app, host=settings.host, port=settings.port, log_level="warning", access_log=False, timeout_graceful_shutdown=5
+    )
     return Server(config)
 
 
@@ -123,8 +135,11 @@ def _watch(settings):
         if error is not None:
             err.print(f"[red]watch: sync of {name!r} failed:[/] {error}", soft_wrap=True)
         elif result.added or result.updated or result.removed or result.failed:
-            err.print(f"watch: {name}: +{len(result.added)} ~{len(result.updated)} -{len(result.removed)} "
-                      f"({len(result.failed)} skipped), {result.chunks} passages", highlight=False)
+            err.print(
+                f"watch: {name}: +{len(result.added)} ~{len(result.updated)} -{len(result.removed)} "
+                f"({len(result.failed)} skipped), {result.chunks} passages",
+                highlight=False,
+            )
         else:
             err.print(f"watch: {name}: up to date ({result.chunks} passages)", highlight=False)
 

@@ -47,10 +47,17 @@ def _change(old: dict, new: dict) -> int:
 
 
 def _change_row(old: dict, new: dict) -> dict[str, Any]:
-    return {"id": new["id"], "set": new["set"], "question": new["question"],
-            "old_verdict": old["verdict"], "new_verdict": new["verdict"],
-            "old_rank": old.get("first_relevant_rank"), "new_rank": new.get("first_relevant_rank"),
-            "old_answer": old.get("answer", ""), "new_answer": new.get("answer", "")}
+    return {
+        "id": new["id"],
+        "set": new["set"],
+        "question": new["question"],
+        "old_verdict": old["verdict"],
+        "new_verdict": new["verdict"],
+        "old_rank": old.get("first_relevant_rank"),
+        "new_rank": new.get("first_relevant_rank"),
+        "old_answer": old.get("answer", ""),
+        "new_answer": new.get("answer", ""),
+    }
 
 
 def compare(old: dict, new: dict, old_label: str = "") -> Comparison:

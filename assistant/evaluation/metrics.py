@@ -71,9 +71,18 @@ def mean_metrics(rows: Iterable[dict[str, float]]) -> dict[str, float]:
 RANK_DEPTH = 10
 RECALL_KS = (1, 3, 5, 10)
 RETRIEVAL_METRICS = tuple(f"recall@{k}" for k in RECALL_KS) + ("mrr@10", "ndcg@10")
-ANSWER_METRICS = ("ok_rate", "citation_precision", "citation_recall", "quote_validity",
-                  "abstention_precision", "abstention_recall", "abstention_f1", "answered_rate", "token_f1",
-                  "exact_match")
+ANSWER_METRICS = (
+    "ok_rate",
+    "citation_precision",
+    "citation_recall",
+    "quote_validity",
+    "abstention_precision",
+    "abstention_recall",
+    "abstention_f1",
+    "answered_rate",
+    "token_f1",
+    "exact_match",
+)
 LATENCY_METRICS = ("retrieve_p50", "retrieve_p95", "answer_p50", "answer_p95", "total_p50", "total_p95")
 COUNT_METRICS = ("n", "answerable", "unanswerable", "abstained", "partial", "errors", "tp", "fp", "fn", "tn")
 METRICS = RETRIEVAL_METRICS + ANSWER_METRICS + LATENCY_METRICS + COUNT_METRICS
@@ -158,8 +167,16 @@ def abstention_scores(answerable: Sequence[bool], abstained: Sequence[bool]) -> 
     f1 = None
     if precision is not None and recall is not None:
         f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    return {"tp": tp, "fp": fp, "fn": fn, "tn": tn, "abstention_precision": precision,
-            "abstention_recall": recall, "abstention_f1": f1, "answered_rate": ratio(tn, tn + fp)}
+    return {
+        "tp": tp,
+        "fp": fp,
+        "fn": fn,
+        "tn": tn,
+        "abstention_precision": precision,
+        "abstention_recall": recall,
+        "abstention_f1": f1,
+        "answered_rate": ratio(tn, tn + fp),
+    }
 
 
 def percentile(values: Sequence[float], q: float) -> float | None:

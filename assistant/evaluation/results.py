@@ -73,9 +73,13 @@ def severity(result: QuestionResult | dict) -> tuple:
     """Sort key putting the worst questions first (verdict, then weak retrieval, then low F1)."""
     row = result if isinstance(result, dict) else result.to_json()
     scores = row.get("scores") or {}
-    return (VERDICTS.index(row["verdict"]) if row["verdict"] in VERDICTS else 0,
-            scores.get("recall@10", 1.0), scores.get("mrr@10", 1.0),
-            row["token_f1"] if row.get("token_f1") is not None else 1.0, row["id"])
+    return (
+        VERDICTS.index(row["verdict"]) if row["verdict"] in VERDICTS else 0,
+        scores.get("recall@10", 1.0),
+        scores.get("mrr@10", 1.0),
+        row["token_f1"] if row.get("token_f1") is not None else 1.0,
+        row["id"],
+    )
 
 
 def passage_row(passage: Passage, relevant: bool) -> dict[str, Any]:
@@ -93,12 +97,21 @@ def citation_row(citation, chunks: dict[str, Chunk], judge: RelevanceJudge, quot
     return row
 
 
-def score_question(item: EvalItem, answer: Answer | None, ranking: list[Passage], judge: RelevanceJudge,
-                   chunks: dict[str, Chunk]) -> QuestionResult:
+def score_question(
+    item: EvalItem, answer: Answer | None, ranking: list[Passage], judge: RelevanceJudge, chunks: dict[str, Chunk]
+) -> QuestionResult:
     """Judge one answered (or failed, ``answer=None``) question against its gold data."""
-    result = QuestionResult(id=item.id, set=item.set_name, question=item.question, lang=item.lang,
-                            answerable=item.answerable, conversation=item.conversation, turn=item.turn,
-                            gold_quotes=list(item.gold_quotes), reference_answer=item.reference_answer)
+    result = QuestionResult(
+        id=item.id,
+        set=item.set_name,
+        question=item.question,
+        lang=item.lang,
+        answerable=item.answerable,
+        conversation=item.conversation,
+        turn=item.turn,
+        gold_quotes=list(item.gold_quotes),
+        reference_answer=item.reference_answer,
+    )
     per_quote = [judge.relevant_ids(q) for q in item.gold_quotes]
     relevant = set().union(*per_quote) if per_quote else set()
     result.retrieved = [passage_row(p, p.chunk.id in relevant) for p in ranking]

@@ -13,16 +13,24 @@ from assistant.errors import LLMError, StoreError
 from assistant.types import Answer
 from assistant.ui.context import ANSWER_QUEUE, UIContext
 
+
 class UserError(Exception):
     """A problem the user can fix (unknown collection or answerer); shown as a message."""
 
 
-def run_stream(assistant, question: str, collection: str | None, llm: str | None, k: int | None,
-               history: list[tuple[str, str]] | None) -> Iterator[str | Answer]:
+def run_stream(
+    assistant,
+    question: str,
+    collection: str | None,
+    llm: str | None,
+    k: int | None,
+    history: list[tuple[str, str]] | None,
+) -> Iterator[str | Answer]:
     """``Assistant.stream`` with usage errors turned into :class:`UserError`."""
     try:
-        yield from assistant.stream(question, collection=collection or None, llm=llm or None,
-                                    k=int(k) if k else None, history=history or None)
+        yield from assistant.stream(
+            question, collection=collection or None, llm=llm or None, k=int(k) if k else None, history=history or None
+        )
     except (StoreError, LLMError) as exc:
         raise UserError(str(exc)) from None
 
@@ -35,8 +43,9 @@ def answer_json(answer: Answer, note: str | None = None) -> dict[str, Any]:
     return data
 
 
-def stream_json(assistant, settings, message: str, collection: str, llm: str, k: int,
-                history: list[tuple[str, str]] | None) -> Iterator[dict[str, Any]]:
+def stream_json(
+    assistant, settings, message: str, collection: str, llm: str, k: int, history: list[tuple[str, str]] | None
+) -> Iterator[dict[str, Any]]:
     """``{"partial": text so far}`` objects while the answer streams, then the answer object."""
     question, note = clip_question(message, settings.max_question_chars)
     if not question:
@@ -53,8 +62,9 @@ def stream_json(assistant, settings, message: str, collection: str, llm: str, k:
         raise gr.Error(str(exc)) from None
 
 
-def ask_json(assistant, settings, question: str, collection: str, llm: str, k: int,
-             history: list[tuple[str, str]] | None) -> dict[str, Any]:
+def ask_json(
+    assistant, settings, question: str, collection: str, llm: str, k: int, history: list[tuple[str, str]] | None
+) -> dict[str, Any]:
     """The final object of :func:`stream_json`."""
     final: dict[str, Any] = {}
     for item in stream_json(assistant, settings, question, collection, llm, k, history):
@@ -72,8 +82,9 @@ def register_api(ctx: UIContext) -> None:
         Empty collection/llm and k=0 mean the server's defaults."""
         return ask_json(assistant, settings, question, collection, llm, k, history=None)
 
-    def chat(message: str, history: list[list[str]] | None = None, collection: str = "", llm: str = "",
-             k: int = 0) -> Iterator[dict]:
+    def chat(
+        message: str, history: list[list[str]] | None = None, collection: str = "", llm: str = "", k: int = 0
+    ) -> Iterator[dict]:
         """One chat turn. history: previous [question, answer] pairs, oldest first.
 
         Streams {"partial": text} objects, then the final answer object (as /ask)."""
