@@ -184,6 +184,13 @@ def test_highlight_escapes_and_marks_the_quote():
 
     assert highlight("a <b> quote & more", "quote") == 'a &lt;b&gt; <mark class="quote">quote</mark> &amp; more'
     assert highlight("no match here", "absent") == "no match here"
+    text = "Intro. Dibuka pada November 2001 & berlaku. End."  # the reader's span inside the quote
+    quote = "Dibuka pada November 2001 & berlaku."
+    start = text.index("November 2001")
+    marked = highlight(text, quote, (start, start + len("November 2001")))
+    assert marked == ('Intro. <mark class="quote">Dibuka pada <mark class="answer">November 2001</mark> &amp; '
+                      'berlaku.</mark> End.')
+    assert highlight(text, quote, (0, 5)) == highlight(text, quote)  # a span outside the quote is not marked
     assert clip_question("  short  ", 10) == ("short", None)
     text, note = clip_question("x" * 50, 10)
     assert text == "x" * 10 and "10" in note

@@ -29,6 +29,8 @@ TabBuilder = Callable[["UIContext"], None]
 CSS = """
 .answer-text mark, #sources mark.quote { background: #fde68a; color: inherit; padding: 0 .1em; border-radius: 2px; }
 .dark .answer-text mark, .dark #sources mark.quote { background: #854d0e; }
+#sources mark.answer { background: #f59e0b; font-weight: 600; }
+.dark #sources mark.answer { background: #b45309; }
 .abstention { border-left: 4px solid #d97706; background: rgba(217, 119, 6, .08); padding: .5em .75em; border-radius: 4px; }
 #sources ol.sources { list-style: none; padding-left: 0; }
 #sources .source { border: 1px solid var(--border-color-primary); border-radius: 6px; padding: .5em .75em; margin-bottom: .6em; }

@@ -14,13 +14,25 @@ EMPTY_SOURCES = (
 SEARCHING = '<div id="sources-panel" data-state="searching"><p class="notice">Searching the readings…</p></div>'
 
 
-def highlight(text: str, quote: str) -> str:
-    """``text`` as HTML with the first occurrence of ``quote`` in ``<mark class="quote">``."""
+def highlight(text: str, quote: str, answer: tuple[int, int] | None = None) -> str:
+    """``text`` as HTML with the first occurrence of ``quote`` in ``<mark class="quote">`` and, when
+    ``answer`` gives the reader's span (offsets in ``text``) inside it, the span in ``<mark class="answer">``."""
     at = text.find(quote) if quote else -1
     if at < 0:
         return html.escape(text)
     end = at + len(quote)
-    return f'{html.escape(text[:at])}<mark class="quote">{html.escape(quote)}</mark>{html.escape(text[end:])}'
+    inner = html.escape(quote)
+    if answer is not None and at <= answer[0] < answer[1] <= end:
+        a, b = answer[0] - at, answer[1] - at
+        inner = (f"{html.escape(quote[:a])}<mark class=\"answer\">{html.escape(quote[a:b])}</mark>"
+                 f"{html.escape(quote[b:])}")
+    return f'{html.escape(text[:at])}<mark class="quote">{inner}</mark>{html.escape(text[end:])}'
+
+
+def _answer_span(citation) -> tuple[int, int] | None:
+    if citation.answer_start is None or citation.answer_end is None:
+        return None
+    return citation.answer_start, citation.answer_end
 
 
 def source_card(n: int | None, title: str, source: str, location: str, body_html: str) -> str:
@@ -48,7 +60,8 @@ def render_sources(answer: Answer) -> str:
             f'Closest passages / bagian terdekat:</div><ol class="sources closest">{cards}</ol></div>'
         )
     cards = "".join(
-        source_card(c.n, c.title, c.source, c.location, highlight(c.text, c.quote)) for c in answer.citations
+        source_card(c.n, c.title, c.source, c.location, highlight(c.text, c.quote, _answer_span(c)))
+        for c in answer.citations
     )
     if not cards:
         cards = "".join(passage_card(p) for p in answer.passages)
