@@ -16,6 +16,7 @@ from rich.table import Table
 
 from assistant.config import Settings, load_settings, offline_environment
 from assistant.errors import EmbedderError, StoreError
+from assistant.logs import log_to_file
 
 err = Console(stderr=True)
 out = Console()
@@ -33,9 +34,14 @@ class UsageError(Exception):
 def settings_from(**overrides) -> Settings:
     offline_environment()
     try:
-        return load_settings(**overrides)
+        settings = load_settings(**overrides)
     except Exception as exc:  # pydantic ValidationError and TOML errors
         raise UsageError(f"invalid settings: {exc}") from exc
+    try:
+        log_to_file(settings)
+    except OSError as exc:  # an unwritable data folder is reported by the command that needs it
+        err.print(f"[yellow]note:[/] no log file ({exc})", highlight=False)
+    return settings
 
 
 @contextmanager

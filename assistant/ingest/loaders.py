@@ -15,6 +15,7 @@ from typing import Any
 from assistant.errors import IngestError
 from assistant.ingest.cleaning import Block, assemble, clean_inline, decode_text, split_front_matter, split_paragraphs
 from assistant.ingest.formats import SUPPORTED_SUFFIXES, format_of
+from assistant.ingest.library_logs import library_messages
 from assistant.text.language import detect_language
 from assistant.types import Document
 
@@ -62,16 +63,18 @@ def load_text(raw: str) -> tuple[list[Block], dict[str, Any]]:
     return [Block(p) for p in split_paragraphs(body)], meta
 
 
-def load_pdf(path: Path) -> tuple[list[Block], dict[str, Any]]:
-    """Blocks of a PDF's text layer, each tagged with its 1-based page number."""
+def load_pdf(path: Path, source: str | None = None) -> tuple[list[Block], dict[str, Any]]:
+    """Blocks of a PDF's text layer, each tagged with its 1-based page number (the parser's notes
+    on a damaged file are logged under ``source``, not printed)."""
     from pypdf import PdfReader
     from pypdf.errors import PdfReadError
 
     try:
-        reader = PdfReader(str(path))
-        if reader.is_encrypted and not reader.decrypt(""):
-            raise IngestError("encrypted PDF: remove the password, then add it again")
-        pages = [page.extract_text() or "" for page in reader.pages]
+        with library_messages(source or path.name):  # pypdf's notes on damaged files go to the log, not the console
+            reader = PdfReader(str(path))
+            if reader.is_encrypted and not reader.decrypt(""):
+                raise IngestError("encrypted PDF: remove the password, then add it again")
+            pages = [page.extract_text() or "" for page in reader.pages]
     except IngestError:
         raise
     except (PdfReadError, ValueError, KeyError, OSError, TypeError) as exc:
@@ -185,7 +188,7 @@ def load_document(path: Path, source: str | None = None, max_mb: float = 25.0) -
     if size > max_mb * 1024 * 1024:
         raise IngestError(f"file is {size / 1e6:.1f} MB, over the {max_mb:g} MB limit: split it or raise max_file_mb")
     if kind == "pdf":
-        blocks, meta = load_pdf(path)
+        blocks, meta = load_pdf(path, source)
     elif kind == "docx":
         blocks, meta = load_docx(path)
     else:
