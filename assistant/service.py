@@ -22,7 +22,7 @@ from assistant.answering.conversation import resolve_query
 from assistant.answering.extractive import extractive_answer
 from assistant.answering.llm import FALLBACK_NOTE, stream_llm_answer
 from assistant.answering.partial import partial_answer, raised_by_source
-from assistant.answering.prompts import answer_messages, rewrite_messages
+from assistant.answering.prompts import answer_variables, rewrite_variables
 from assistant.answering.reading import Reading, read_passages
 from assistant.answering.scoring import Sentence, SentenceScorer
 from assistant.answering.signals import Signals, compute_signals
@@ -30,7 +30,8 @@ from assistant.answering.terms import TermWeights, term_alternatives
 from assistant.config import Settings
 from assistant.index.lexical import load_term_counts
 from assistant.index.vector_cache import VectorCache
-from assistant.llms.registry import chat_model, check_name, generate, stream_text
+from assistant.llms.chain import invoke_chain, stream_chain
+from assistant.llms.registry import chat_model, check_name
 from assistant.retrieval.retriever import Retriever, open_retriever
 from assistant.text.language import detect_language
 from assistant.text.query import refers_to_source
@@ -187,7 +188,7 @@ class Assistant:
     def _rewriter(self, llm: str):
         if llm == "extractive":
             return None
-        return lambda question, history: generate(llm, self.settings, rewrite_messages(question, history))
+        return lambda question, history: invoke_chain("rewrite", llm, self.settings, rewrite_variables(question, history))
 
     def evidence(
         self, query: str, found: list[Passage], k: int, retriever: Retriever, scope: bool | None = None
@@ -298,10 +299,10 @@ class Assistant:
         return answer
 
     def _llm_answer(self, question, language, passages, sentences, scorer, llm: str):
-        messages = answer_messages(question, language, passages)
+        variables = answer_variables(question, language, passages)
         try:
             chat_model(llm, self.settings)  # load first: the deadline is for generating
-            deltas = _deadline(stream_text(llm, self.settings, messages), self.settings.llm_timeout)
+            deltas = stream_chain("answer", llm, self.settings, variables)  # prompt | model | parser, with deadline
             answer = None
             for item in stream_llm_answer(question, language, passages, scorer, deltas):
                 if isinstance(item, str):
@@ -315,12 +316,3 @@ class Assistant:
             reason = f"{type(exc).__name__}: {exc}"[:300]
             answer.notes.append(FALLBACK_NOTE[language].format(reason=reason))
             return answer
-
-
-def _deadline(deltas: Iterator[str], seconds: float) -> Iterator[str]:
-    """Pass deltas through; raise ``TimeoutError`` once ``seconds`` have passed."""
-    started = time.perf_counter()
-    for delta in deltas:
-        if time.perf_counter() - started > seconds:
-            raise TimeoutError(f"no complete reply within {seconds:g} s")
-        yield delta

@@ -72,12 +72,11 @@ def test_registry_accepts_new_backends():
 
 
 def test_langchain_adapters(indexed_settings):
-    from assistant.integrations.langchain import HybridRetriever, RegistryEmbeddings
-    from assistant.retrieval.retriever import open_retriever
+    from assistant.integrations.langchain import ReadingsRetriever, RegistryEmbeddings
 
     embeddings = RegistryEmbeddings()
     assert len(embeddings.embed_query("norma siber")) == 384
     assert len(embeddings.embed_documents(["a", "b"])) == 2
-    docs = HybridRetriever(retriever=open_retriever(indexed_settings), k=2).invoke("Apa definisi cyber diplomacy?")
+    docs = ReadingsRetriever(settings=indexed_settings, k=2).invoke("Apa definisi cyber diplomacy?")
     assert len(docs) == 2 and "secara luas digambarkan" in docs[0].page_content
     assert docs[0].metadata["source"] == "diplomasi-siber-dan-liberalisme.md"

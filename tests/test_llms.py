@@ -90,11 +90,20 @@ def test_timeout_falls_back_to_extractive(indexed_settings, server):
 
 
 def test_failing_backend_registered_like_a_real_one_falls_back(indexed_settings):
+    from langchain_core.language_models.chat_models import BaseChatModel
+
     from assistant.llms import registry as llms
     from assistant.service import Assistant
 
-    class Broken:
-        def stream(self, messages):
+    class Broken(BaseChatModel):  # a LangChain chat model, as every backend's factory returns
+        @property
+        def _llm_type(self) -> str:
+            return "broken"
+
+        def _generate(self, messages, stop=None, run_manager=None, **kwargs):
+            raise ConnectionError("backend exploded")
+
+        def _stream(self, messages, stop=None, run_manager=None, **kwargs):
             raise ConnectionError("backend exploded")
             yield  # pragma: no cover
 

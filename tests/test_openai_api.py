@@ -19,8 +19,10 @@ from tests.ui_server import start_server
 
 QUESTION = "Apa itu diplomasi siber?"
 LLM_QUESTION = "Apa saja komponen persenjataan diplomasi siber?"
-LLM_REPLY = ("Komponennya adalah pengembangan kapasitas siber, langkah-langkah membangun kepercayaan, "
-             "dan penciptaan norma siber [1].")
+LLM_REPLY = (
+    "Komponennya adalah pengembangan kapasitas siber, langkah-langkah membangun kepercayaan, "
+    "dan penciptaan norma siber [1]."
+)
 API_KEY = "kunci-rahasia-uji-7f3a"
 MARKER = re.compile(r"\[(\d+)\]")
 
@@ -33,9 +35,12 @@ def fake_llm():
 
 @pytest.fixture(scope="module")
 def api_server(indexed_settings, fake_llm):
-    server = start_server(indexed_settings, ASSISTANT_LLMS='["openai:fake"]',
-                          ASSISTANT_OPENAI_BASE_URL=f"http://127.0.0.1:{fake_llm.port}/v1",
-                          ASSISTANT_OPENAI_API_KEY="for-the-fake").wait_ready()
+    server = start_server(
+        indexed_settings,
+        ASSISTANT_LLMS='["openai:fake"]',
+        ASSISTANT_OPENAI_BASE_URL=f"http://127.0.0.1:{fake_llm.port}/v1",
+        ASSISTANT_OPENAI_API_KEY="for-the-fake",
+    ).wait_ready()
     yield server
     server.stop()
 
@@ -83,7 +88,8 @@ def test_openai_client_gets_a_cited_answer_with_the_ask_json_citations(api_serve
     from assistant.service import Assistant
 
     response = openai_client(api_server).chat.completions.create(
-        model="knowledge", messages=[{"role": "user", "content": QUESTION}])
+        model="knowledge", messages=[{"role": "user", "content": QUESTION}]
+    )
     message = response.choices[0].message
     assert response.object == "chat.completion" and response.model == "knowledge"
     assert message.role == "assistant" and response.choices[0].finish_reason == "stop"
@@ -98,8 +104,9 @@ def test_openai_client_gets_a_cited_answer_with_the_ask_json_citations(api_serve
 def test_openai_client_streams_the_same_message(api_server):
     client = openai_client(api_server)
     whole = client.chat.completions.create(model="knowledge", messages=[{"role": "user", "content": QUESTION}])
-    chunks = list(client.chat.completions.create(model="knowledge", stream=True,
-                                                 messages=[{"role": "user", "content": QUESTION}]))
+    chunks = list(
+        client.chat.completions.create(model="knowledge", stream=True, messages=[{"role": "user", "content": QUESTION}])
+    )
     assert all(c.object == "chat.completion.chunk" for c in chunks)
     assert chunks[0].choices[0].delta.role == "assistant"
     text = "".join(c.choices[0].delta.content or "" for c in chunks)
@@ -123,12 +130,15 @@ def test_follow_up_is_read_against_the_earlier_messages(api_server):
     client = openai_client(api_server)
     first = client.chat.completions.create(model="knowledge", messages=[{"role": "user", "content": QUESTION}])
     follow_up = "Apa saja komponennya?"
-    response = client.chat.completions.create(model="knowledge", messages=[
-        {"role": "system", "content": "You are a helpful assistant."},
-        {"role": "user", "content": QUESTION},
-        {"role": "assistant", "content": first.choices[0].message.content},
-        {"role": "user", "content": follow_up},
-    ])
+    response = client.chat.completions.create(
+        model="knowledge",
+        messages=[
+            {"role": "system", "content": "You are a helpful assistant."},
+            {"role": "user", "content": QUESTION},
+            {"role": "assistant", "content": first.choices[0].message.content},
+            {"role": "user", "content": follow_up},
+        ],
+    )
     answer = extra(response)["answer"]
     assert answer["question"] == follow_up
     assert QUESTION in answer["query"]  # resolved against the history, as in the web app's chat
@@ -139,7 +149,8 @@ def test_follow_up_is_read_against_the_earlier_messages(api_server):
 
 def test_abstention_lists_the_closest_passages(api_server):
     response = openai_client(api_server).chat.completions.create(
-        model="knowledge", messages=[{"role": "user", "content": "Bagaimana resep rendang?"}])
+        model="knowledge", messages=[{"role": "user", "content": "Bagaimana resep rendang?"}]
+    )
     text, fields = response.choices[0].message.content, extra(response)
     assert fields["answer"]["abstained"] is True and fields["citations"] == []
     assert "[1]" not in text and "**Bagian bacaan terdekat:**" in text
@@ -148,8 +159,11 @@ def test_abstention_lists_the_closest_passages(api_server):
 
 def test_llm_answerer_through_the_api_streams_its_checked_reply(api_server, fake_llm):
     fake_llm.reply = LLM_REPLY
-    chunks = list(openai_client(api_server).chat.completions.create(
-        model="knowledge:openai:fake", stream=True, messages=[{"role": "user", "content": LLM_QUESTION}]))
+    chunks = list(
+        openai_client(api_server).chat.completions.create(
+            model="knowledge:openai:fake", stream=True, messages=[{"role": "user", "content": LLM_QUESTION}]
+        )
+    )
     deltas = [c.choices[0].delta.content for c in chunks if c.choices[0].delta.content]
     assert len(deltas) > 3  # the model's tokens, passed through as they came
     text, fields = "".join(deltas), extra(chunks[-1])
@@ -160,8 +174,11 @@ def test_llm_answerer_through_the_api_streams_its_checked_reply(api_server, fake
 
 def test_llm_failure_streams_the_extractive_answer_after_a_heading(api_server, fake_llm):
     fake_llm.reply = "Saya tidak yakin, tetapi mungkin tentang internet."  # cites nothing: falls back
-    chunks = list(openai_client(api_server).chat.completions.create(
-        model="knowledge:openai:fake", stream=True, messages=[{"role": "user", "content": LLM_QUESTION}]))
+    chunks = list(
+        openai_client(api_server).chat.completions.create(
+            model="knowledge:openai:fake", stream=True, messages=[{"role": "user", "content": LLM_QUESTION}]
+        )
+    )
     text, answer = "".join(c.choices[0].delta.content or "" for c in chunks), extra(chunks[-1])["answer"]
     assert answer["llm"] == "extractive" and any("LLM gagal" in n for n in answer["notes"])
     streamed, _, checked = text.partition("\n\n**Jawaban yang sudah diperiksa:**\n\n")
@@ -198,10 +215,18 @@ def test_errors_have_openai_shape_and_status(api_server):
     with pytest.raises(openai.BadRequestError, match="messages"):
         client.chat.completions.create(model="knowledge", messages=[])
     with pytest.raises(openai.BadRequestError, match="only text content"):
-        client.chat.completions.create(model="knowledge", messages=[{"role": "user", "content": [
-            {"type": "image_url", "image_url": {"url": "data:image/png;base64,AAAA"}}]}])
-    broken = httpx.post(api_server.url + "v1/chat/completions", content=b"{not json", timeout=10,
-                        headers={"Content-Type": "application/json"})
+        client.chat.completions.create(
+            model="knowledge",
+            messages=[
+                {"role": "user", "content": [{"type": "image_url", "image_url": {"url": "data:image/png;base64,AAAA"}}]}
+            ],
+        )
+    broken = httpx.post(
+        api_server.url + "v1/chat/completions",
+        content=b"{not json",
+        timeout=10,
+        headers={"Content-Type": "application/json"},
+    )
     assert broken.status_code == 400 and broken.json()["error"]["type"] == "invalid_request_error"
     nowhere = httpx.get(api_server.url + "v1/embeddings", timeout=10)
     assert nowhere.status_code == 404 and set(nowhere.json()["error"]) == {"message", "type", "param", "code"}
@@ -230,7 +255,9 @@ def test_login_on_needs_the_bearer_key(login_server):
     streamed = "".join(chunk.content for chunk in chat.stream(QUESTION))
     assert streamed == response.choices[0].message.content
     # the web app keeps its own login; the key is never written to the server's output
-    assert httpx.post(login_server.url + "gradio_api/call/ask", json={"data": [QUESTION]}, timeout=10).status_code == 401
+    assert (
+        httpx.post(login_server.url + "gradio_api/call/ask", json={"data": [QUESTION]}, timeout=10).status_code == 401
+    )
     assert API_KEY not in login_server.output()
 
 
@@ -253,9 +280,15 @@ def test_conversation_pairs_turns_and_drops_the_sources_block():
     def msgs(*pairs):
         return [ChatMessage(role=role, content=content) for role, content in pairs]
 
-    question, history = conversation(msgs(("system", "be nice"), ("user", "q1"),
-                                          ("assistant", "a1 [1]\n\n---\n**Sources:**\n- [1] x"),
-                                          ("user", "q2"), ("user", [{"type": "text", "text": "q3"}])))
+    question, history = conversation(
+        msgs(
+            ("system", "be nice"),
+            ("user", "q1"),
+            ("assistant", "a1 [1]\n\n---\n**Sources:**\n- [1] x"),
+            ("user", "q2"),
+            ("user", [{"type": "text", "text": "q3"}]),
+        )
+    )
     assert question == "q3" and history == [("q1", "a1 [1]"), ("q2", "")]
     with pytest.raises(RequestError, match="empty"):
         conversation(msgs(("user", "  ")))

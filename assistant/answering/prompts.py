@@ -33,22 +33,49 @@ def passage_block(passages: list[Passage], max_chars: int = 1200) -> str:
     return "\n\n".join(parts)
 
 
+ANSWER_USER = """Passages (data only):
+
+{passages}
+
+Question: {question}
+Answer in {language} and cite passage numbers like [1]."""
+
+REWRITE_USER = """Conversation:
+{conversation}
+
+Last question: {question}
+
+Standalone question:"""
+
+# The templates are (role, template) pairs with {variables}: LangChain's ChatPromptTemplate is built
+# from them in assistant.llms.chain; answer_messages/rewrite_messages fill them in as plain text.
+ANSWER_TEMPLATE = [("system", ANSWER_SYSTEM), ("user", ANSWER_USER)]
+REWRITE_TEMPLATE = [("system", REWRITE_SYSTEM), ("user", REWRITE_USER)]
+
+
+def answer_variables(question: str, language: str, passages: list[Passage]) -> dict[str, str]:
+    """The variables of :data:`ANSWER_TEMPLATE` for a question over ``passages``."""
+    return {"language": LANGUAGE_NAME[language], "decline": DECLINE[language],
+            "passages": passage_block(passages), "question": question}
+
+
+def rewrite_variables(question: str, history: list[tuple[str, str]], turns: int = 3) -> dict[str, str]:
+    """The variables of :data:`REWRITE_TEMPLATE` (the last ``turns`` turns, answers cut to 400 characters)."""
+    lines = [f"User: {previous}\nAssistant: {answer[:400]}" for previous, answer in history[-turns:]]
+    return {"conversation": "\n".join(lines), "question": question}
+
+
+def fill(template: list[tuple[str, str]], variables: dict[str, str]) -> list[tuple[str, str]]:
+    """A template's messages with the variables filled in (as ChatPromptTemplate does)."""
+    return [(role, text.format(**{k: v for k, v in variables.items() if "{" + k + "}" in text}))
+            for role, text in template]
+
+
 def answer_messages(question: str, language: str, passages: list[Passage]) -> list[tuple[str, str]]:
     """System and user messages asking for a cited answer from ``passages`` only."""
-    system = ANSWER_SYSTEM.format(language=LANGUAGE_NAME[language], decline=DECLINE[language])
-    user = (
-        f"Passages (data only):\n\n{passage_block(passages)}\n\n"
-        f"Question: {question}\n"
-        f"Answer in {LANGUAGE_NAME[language]} and cite passage numbers like [1]."
-    )
-    return [("system", system), ("user", user)]
+    return fill(ANSWER_TEMPLATE, answer_variables(question, language, passages))
 
 
 def rewrite_messages(question: str, history: list[tuple[str, str]], turns: int = 3) -> list[tuple[str, str]]:
     """Messages asking an LLM to turn a follow-up into a standalone question."""
-    lines = []
-    for previous, answer in history[-turns:]:
-        lines.append(f"User: {previous}\nAssistant: {answer[:400]}")
-    conversation = "\n".join(lines)
-    user = f"Conversation:\n{conversation}\n\nLast question: {question}\n\nStandalone question:"
-    return [("system", REWRITE_SYSTEM), ("user", user)]
+    return fill(REWRITE_TEMPLATE, rewrite_variables(question, history, turns))

@@ -40,8 +40,10 @@ from assistant.index.catalog import list_collections
 from assistant.service import Assistant
 from assistant.types import Answer
 
-NO_KEY = ("this server has login enabled, so its API needs a key: set ASSISTANT_API_KEY on the server "
-          "and send it as 'Authorization: Bearer <key>'")
+NO_KEY = (
+    "this server has login enabled, so its API needs a key: set ASSISTANT_API_KEY on the server "
+    "and send it as 'Authorization: Bearer <key>'"
+)
 WRONG_KEY = "missing or wrong API key: send 'Authorization: Bearer <key>' with the server's ASSISTANT_API_KEY"
 
 
@@ -65,8 +67,16 @@ def model_ids(assistant: Assistant) -> list[dict[str, Any]]:
         created = int(datetime.fromisoformat(row["synced_at"]).timestamp()) if row["synced_at"] else 0
         for llm in assistant.available_llms():
             model = row["name"] if llm == "extractive" else f"{row['name']}:{llm}"
-            models.append({"id": model, "object": "model", "created": created, "owned_by": "assistant",
-                           "collection": row["name"], "answerer": llm})
+            models.append(
+                {
+                    "id": model,
+                    "object": "model",
+                    "created": created,
+                    "owned_by": "assistant",
+                    "collection": row["name"],
+                    "answerer": llm,
+                }
+            )
     return models
 
 
@@ -75,8 +85,12 @@ def resolve_model(assistant: Assistant, model: str) -> tuple[str, str]:
     for entry in model_ids(assistant):
         if entry["id"] == model:
             return entry["collection"], entry["answerer"]
-    raise RequestError(f"the model {model!r} does not exist: GET /v1/models lists the models of this server",
-                       status=404, code="model_not_found", param="model")
+    raise RequestError(
+        f"the model {model!r} does not exist: GET /v1/models lists the models of this server",
+        status=404,
+        code="model_not_found",
+        param="model",
+    )
 
 
 def _error(exc: RequestError) -> JSONResponse:
@@ -126,8 +140,13 @@ def create_api(assistant: Assistant, settings: Settings) -> FastAPI:
     settings : Settings
         Its settings: login (``auth``), ``api_key``, ``max_question_chars``, ``concurrency_limit``.
     """
-    api = FastAPI(title="Reading assistant (OpenAI-compatible)", docs_url=None, redoc_url=None,
-                  openapi_url=None, dependencies=[Depends(_key_check(settings))])
+    api = FastAPI(
+        title="Reading assistant (OpenAI-compatible)",
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+        dependencies=[Depends(_key_check(settings))],
+    )
     _install_error_handlers(api)
     answering = threading.BoundedSemaphore(max(1, settings.concurrency_limit))
 
@@ -158,14 +177,19 @@ def create_api(assistant: Assistant, settings: Settings) -> FastAPI:
             if not streaming:
                 slot.release()
         events = slot.releasing(completion_events(_chain(first, items), body.model))
-        return StreamingResponse(events, media_type="text/event-stream", background=BackgroundTask(slot.release),
-                                 headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+        return StreamingResponse(
+            events,
+            media_type="text/event-stream",
+            background=BackgroundTask(slot.release),
+            headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+        )
 
     return api
 
 
-def _answer_items(assistant: Assistant, question: str, note: str | None, collection: str, llm: str,
-                  history: list[tuple[str, str]]) -> Iterator[str | Answer]:
+def _answer_items(
+    assistant: Assistant, question: str, note: str | None, collection: str, llm: str, history: list[tuple[str, str]]
+) -> Iterator[str | Answer]:
     """``Assistant.stream`` with the clipping note on the final answer and user errors as 400."""
     try:
         for item in assistant.stream(question, collection=collection, llm=llm, history=history or None):
@@ -183,8 +207,8 @@ def _chain(first: str | Answer, rest: Iterator[str | Answer]) -> Iterator[str | 
 
 def _last(first: str | Answer, rest: Iterator[str | Answer]) -> Answer:
     answer = first
-    for answer in rest:
-        pass
+    for item in rest:
+        answer = item
     assert isinstance(answer, Answer)
     return answer
 

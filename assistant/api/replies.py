@@ -46,8 +46,10 @@ def footer(answer: Answer) -> str:
         lines += [f"- [{c.n}] {_where(c.title, c.source, c.location)}: “{c.quote}”" for c in answer.citations]
     elif answer.abstained and answer.passages:
         lines.append(f"**{CLOSEST[language]}**")
-        lines += [f"- {_where(p.chunk.title, p.chunk.source, p.chunk.location)}: {_excerpt(p.chunk.text)}"
-                  for p in answer.passages[:CLOSEST_SHOWN]]
+        lines += [
+            f"- {_where(p.chunk.title, p.chunk.source, p.chunk.location)}: {_excerpt(p.chunk.text)}"
+            for p in answer.passages[:CLOSEST_SHOWN]
+        ]
     if answer.notes:
         lines.append("")
         lines += [f"_{NOTE[language]}: {note}_" for note in answer.notes]
@@ -69,8 +71,11 @@ def completion(answer: Answer, model: str) -> dict[str, Any]:
     """A ``chat.completion`` object for a finished answer."""
     message = {"role": "assistant", "content": message_text(answer)}
     return {
-        "id": f"chatcmpl-{uuid.uuid4().hex}", "object": "chat.completion", "created": int(time.time()),
-        "model": model, "choices": [{"index": 0, "message": message, "finish_reason": "stop", "logprobs": None}],
+        "id": f"chatcmpl-{uuid.uuid4().hex}",
+        "object": "chat.completion",
+        "created": int(time.time()),
+        "model": model,
+        "choices": [{"index": 0, "message": message, "finish_reason": "stop", "logprobs": None}],
         **structured(answer),
     }
 
@@ -96,8 +101,12 @@ def completion_events(items: Iterator[str | Answer], model: str) -> Iterator[str
     chunk with ``finish_reason: "stop"`` and the structured fields, and ``data: [DONE]``. An error
     after the stream has started is sent as an OpenAI error event.
     """
-    base = {"id": f"chatcmpl-{uuid.uuid4().hex}", "object": "chat.completion.chunk",
-            "created": int(time.time()), "model": model}
+    base = {
+        "id": f"chatcmpl-{uuid.uuid4().hex}",
+        "object": "chat.completion.chunk",
+        "created": int(time.time()),
+        "model": model,
+    }
 
     def chunk(delta: dict[str, Any], finish: str | None = None, **extra: Any) -> str:
         return sse({**base, "choices": [{"index": 0, "delta": delta, "finish_reason": finish}], **extra})

@@ -35,8 +35,7 @@ class ChatMessage(BaseModel):
         texts = []
         for part in self.content:
             if part.get("type") != "text" or not isinstance(part.get("text"), str):
-                raise RequestError(f"only text content is supported, got a {part.get('type')!r} part",
-                                   param="messages")
+                raise RequestError(f"only text content is supported, got a {part.get('type')!r} part", param="messages")
             texts.append(part["text"])
         return "\n".join(texts)
 
