@@ -108,7 +108,10 @@ def child_serve(work: Path, port: int | None, questions: list[dict]) -> dict:
         t0 = time.perf_counter()
         assistant.ask(q["question"])
         answer_ms.append((time.perf_counter() - t0) * 1000)
-    pct = lambda xs, p: round(float(np.percentile(xs, p)), 1)
+
+    def pct(xs, p):
+        return round(float(np.percentile(xs, p)), 1)
+
     return {"open_and_first_answer_s": round(warm, 2), "chunks": len(retriever.index.chunks),
             "questions": len(questions), "gold_in_top10": round(hits / len(questions), 3),
             "query_embed_ms_p50": pct(embed_ms, 50), "query_embed_ms_p95": pct(embed_ms, 95),
@@ -145,6 +148,18 @@ def resync_cli(work: Path, port: int | None) -> dict:
 
 def disk_mb(path: Path) -> float:
     return round(sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) / 2**20, 1) if path.exists() else 0.0
+
+
+def gold_texts(data: Path) -> list[str]:
+    """Texts of the TyDi-id valid questions' gold passages."""
+    real = {}
+    with (data / "tydiqa-id" / "corpus.jsonl").open(encoding="utf-8") as fh:
+        for line in fh:
+            row = json.loads(line)
+            real[row["id"]] = row["text"]
+    with (data / "tydiqa-id" / "queries_valid.jsonl").open(encoding="utf-8") as fh:
+        ids = [g for line in fh for g in json.loads(line).get("gold_passage_ids", [])]
+    return [real[g] for g in dict.fromkeys(ids) if g in real]
 
 
 def questions_in(work: Path, data: Path, n: int) -> list[dict]:
@@ -192,6 +207,8 @@ def make_collection(work: Path, data: Path, vectors: Path, chunks: int) -> dict:
 
     started = time.perf_counter()
     passages = sc.tydi_passages(data)
+    gold = set(gold_texts(data))  # the valid questions' passages first, so every size can be asked about
+    passages = [p for p in passages if p in gold] + [p for p in passages if p not in gold]
     corpus = sc.Corpus(passages, sc.real_vectors(vectors, passages))
     settings = load_settings()
     made = sc.write_readings(corpus, work / "readings", chunks, settings.chunk_size, settings.chunk_overlap)
