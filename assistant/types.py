@@ -158,7 +158,7 @@ class Answer:
             "language": self.language,
             "llm": self.llm,
             "short_answer": self.short_answer,
-            "partial": self.partial,
+            "partial_answer": self.partial,  # ("partial" names the streamed chunks of /chat)
             "citations": [c.to_json() for c in self.citations],
             "seconds": round(self.timings.get("total", 0.0), 4),
             "timings": {k: round(v, 4) for k, v in self.timings.items()},
