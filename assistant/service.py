@@ -188,7 +188,9 @@ class Assistant:
     def _rewriter(self, llm: str):
         if llm == "extractive":
             return None
-        return lambda question, history: invoke_chain("rewrite", llm, self.settings, rewrite_variables(question, history))
+        return lambda question, history: invoke_chain(
+            "rewrite", llm, self.settings, rewrite_variables(question, history)
+        )
 
     def evidence(
         self, query: str, found: list[Passage], k: int, retriever: Retriever, scope: bool | None = None

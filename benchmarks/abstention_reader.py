@@ -36,8 +36,9 @@ def probability(params, rows) -> np.ndarray:
 
 def fit(sets: dict, names: list[str]) -> np.ndarray:
     """(scale, reader weight, bias) by balanced logistic loss over ``names``."""
-    parts = [(rows, label, 1.0 / len(rows) / len(names)) for name in names
-             for rows, label in zip(sets[name], (1, 0)) if rows]
+    parts = [
+        (rows, label, 1.0 / len(rows) / len(names)) for name in names for rows, label in zip(sets[name], (1, 0)) if rows
+    ]
 
     def loss(p):
         total = 0.0

@@ -7,6 +7,7 @@ temporary folder that is removed at the end. The 1-minute load average is printe
 
     python -m benchmarks.chroma_batches [--n 20000] [--batches 128,512,2048,5000] [--server]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -30,8 +31,16 @@ def records(n: int, seed: int = 3):
     chunks = []
     for i in range(n):
         text = " ".join(words[(i * 7 + j) % len(words)] for j in range(80)) + f" {i}"
-        chunks.append(Chunk(f"c{i:08d}", f"doc-{i // 100}.txt", text, 0, len(text),
-                            {"title": f"Doc {i // 100}", "language": "id", "paragraph": i % 100, "page": 0}))
+        chunks.append(
+            Chunk(
+                f"c{i:08d}",
+                f"doc-{i // 100}.txt",
+                text,
+                0,
+                len(text),
+                {"title": f"Doc {i // 100}", "language": "id", "paragraph": i % 100, "page": 0},
+            )
+        )
     return chunks, vectors
 
 
@@ -46,8 +55,16 @@ def measure(client, chunks, vectors, batches: list[int], label: str) -> list[dic
         started = time.perf_counter()
         chroma_add(collection, chunks, vectors, batch=batch)
         seconds = time.perf_counter() - started
-        rows.append({"store": label, "batch": batch, "rows": len(chunks), "seconds": round(seconds, 2),
-                     "rows_per_s": round(len(chunks) / seconds), "load_avg": os.getloadavg()[0]})
+        rows.append(
+            {
+                "store": label,
+                "batch": batch,
+                "rows": len(chunks),
+                "seconds": round(seconds, 2),
+                "rows_per_s": round(len(chunks) / seconds),
+                "load_avg": os.getloadavg()[0],
+            }
+        )
         print(json.dumps(rows[-1]), flush=True)
         client.delete_collection(collection.name)
     return rows
@@ -69,8 +86,9 @@ def main(argv=None) -> None:
     batches = [int(b) for b in args.batches.split(",")]
     work = Path(tempfile.mkdtemp(prefix="chroma-batches-"))
     try:
-        client = chromadb.PersistentClient(path=str(work / "embedded"),
-                                           settings=ChromaSettings(anonymized_telemetry=False))
+        client = chromadb.PersistentClient(
+            path=str(work / "embedded"), settings=ChromaSettings(anonymized_telemetry=False)
+        )
         measure(client, chunks, vectors, batches, "embedded")
         if args.server:
             from benchmarks.scale import start_server

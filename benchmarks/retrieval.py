@@ -55,8 +55,9 @@ def collection_name(corpus: Path) -> str:
     return f"bench-{corpus.parent.name}-{corpus.stem}"[:63]
 
 
-def index_corpus(settings: Settings, corpus: Path, engine: str | None = None,
-                 sentences: bool = True) -> tuple[str, dict]:
+def index_corpus(
+    settings: Settings, corpus: Path, engine: str | None = None, sentences: bool = True
+) -> tuple[str, dict]:
     """Publish a snapshot of ``corpus`` unless the current one already holds the same file.
 
     Returns the collection name and build statistics (embedded passages, seconds).
@@ -77,11 +78,25 @@ def index_corpus(settings: Settings, corpus: Path, engine: str | None = None,
         chunks = corpus_chunks(read_jsonl(corpus))
         started = time.perf_counter()
         log(f"embedding {len(chunks)} passages (cached ones are reused)")
-        snapshot, embedded = publish(settings, paths, embedder, collection, chunks, {
-            "collection": name, "folder": str(corpus.parent), "embedder": embedder.id, "dim": embedder.dim,
-            "chroma_collection": target, "chunking": {"one_chunk_per_line": str(corpus.name)},
-            "synced_at": now_iso(), "corpus_sha256": sha, "files": {},
-        }, sentences=sentences)
+        snapshot, embedded = publish(
+            settings,
+            paths,
+            embedder,
+            collection,
+            chunks,
+            {
+                "collection": name,
+                "folder": str(corpus.parent),
+                "embedder": embedder.id,
+                "dim": embedder.dim,
+                "chroma_collection": target,
+                "chunking": {"one_chunk_per_line": str(corpus.name)},
+                "synced_at": now_iso(),
+                "corpus_sha256": sha,
+                "files": {},
+            },
+            sentences=sentences,
+        )
         seconds = time.perf_counter() - started
         paths.prune(snapshot)
     return name, {"embedded": embedded, "seconds": round(seconds, 1), "reused": False}
@@ -111,7 +126,7 @@ class QueryVectors:
     def prefill(self, texts: Sequence[str], batch: int = 32) -> None:
         todo = [t for t in dict.fromkeys(texts) if t not in self._memo]
         for i in range(0, len(todo), batch):
-            self.embed_queries(todo[i:i + batch])
+            self.embed_queries(todo[i : i + batch])
 
     def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
         return self._embedder.embed_passages(texts)
@@ -136,7 +151,10 @@ def embed_latency(embedder: Embedder, queries: list[dict], n: int = 30) -> dict:
 def percentiles(prefix: str, values: list[float]) -> dict:
     if not values:
         return {}
-    return {f"{prefix}_p50": round(float(np.percentile(values, 50)), 1), f"{prefix}_p95": round(float(np.percentile(values, 95)), 1)}
+    return {
+        f"{prefix}_p50": round(float(np.percentile(values, 50)), 1),
+        f"{prefix}_p95": round(float(np.percentile(values, 95)), 1),
+    }
 
 
 def evaluate(retriever: Retriever, queries: list[dict], mode: str) -> dict:
@@ -147,8 +165,12 @@ def evaluate(retriever: Retriever, queries: list[dict], mode: str) -> dict:
         passages = retriever.search(q["question"], k=10, mode=mode)
         latencies.append((time.perf_counter() - started) * 1000)
         rows.append(retrieval_metrics([p.chunk.id for p in passages], set(q["gold_passage_ids"])))
-    return {"mode": mode, "n": len(rows), **{k: round(v, 4) for k, v in mean_metrics(rows).items()},
-            **percentiles("latency_ms", latencies)}
+    return {
+        "mode": mode,
+        "n": len(rows),
+        **{k: round(v, 4) for k, v in mean_metrics(rows).items()},
+        **percentiles("latency_ms", latencies),
+    }
 
 
 def table(results: list[dict]) -> str:
@@ -156,7 +178,9 @@ def table(results: list[dict]) -> str:
     lines = [head]
     for r in results:
         cells = " ".join(f"{r[m]:>9.3f}" for m in METRICS)
-        lines.append(f"{r['mode']:<8} {r['n']:>5} {cells} {r.get('latency_ms_p50', 0):>7.1f} {r.get('latency_ms_p95', 0):>7.1f}")
+        lines.append(
+            f"{r['mode']:<8} {r['n']:>5} {cells} {r.get('latency_ms_p50', 0):>7.1f} {r.get('latency_ms_p95', 0):>7.1f}"
+        )
     return "\n".join(lines)
 
 
@@ -201,10 +225,14 @@ def main(argv: list[str] | None = None) -> int:
     log(f"embedded {len(queries)} queries in {time.perf_counter() - started:.1f}s (batches of 32)")
     results = [evaluate(retriever, queries, mode) for mode in (MODES if args.mode == "all" else (args.mode,))]
     print(f"corpus {args.corpus} ({len(retriever.index.chunks)} passages), queries {args.queries} ({len(queries)})")
-    print(f"embedder {retriever.index.embedder.id}; dense_weight {retriever.dense_weight}, candidates {retriever.candidates}")
+    print(
+        f"embedder {retriever.index.embedder.id}; dense_weight {retriever.dense_weight}, candidates {retriever.candidates}"
+    )
     print(table(results))
-    print("search latency excludes query embedding; one query embedded alone: "
-          + ", ".join(f"{k} {v} ms" for k, v in latency.items()))
+    print(
+        "search latency excludes query embedding; one query embedded alone: "
+        + ", ".join(f"{k} {v} ms" for k, v in latency.items())
+    )
     if args.json:
         summary = dict(results[-1])
         summary.update(dense_weight=retriever.dense_weight, candidates=retriever.candidates, build=build, **latency)

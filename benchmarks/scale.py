@@ -16,6 +16,7 @@ folder, removed at the end unless ``--keep``). The 1-minute load average is reco
 
     python -m benchmarks.scale [--data ../shared/data] [--sizes 1000,10000,100000] [--vectors CACHE] [--server]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -45,9 +46,14 @@ def settings_for(work: Path, port: int | None):
     from assistant.config import load_settings
 
     # Server mode has its own data folder (snapshots say which store holds their vectors); one vector cache.
-    return load_settings(data_dir=work / ("data-server" if port else "data"), cache_dir=work / "data" / "cache",
-                         knowledge_dir=work / "readings", collection=NAME,
-                         chroma_host="127.0.0.1" if port else None, chroma_port=port or 8000)
+    return load_settings(
+        data_dir=work / ("data-server" if port else "data"),
+        cache_dir=work / "data" / "cache",
+        knowledge_dir=work / "readings",
+        collection=NAME,
+        chroma_host="127.0.0.1" if port else None,
+        chroma_port=port or 8000,
+    )
 
 
 class PhaseClock:
@@ -79,8 +85,14 @@ def child_build(work: Path, port: int | None) -> dict:
     started = time.perf_counter()
     report = sync_collection(settings_for(work, port), NAME, work / "readings", progress=clock)
     clock.start("end", 0)
-    return {"seconds": round(time.perf_counter() - started, 2), "phases": clock.phases, "chunks": report.chunks,
-            "embedded": report.embedded, "peak_rss_mb": round(peak_rss_mb()), "load_avg": os.getloadavg()[0]}
+    return {
+        "seconds": round(time.perf_counter() - started, 2),
+        "phases": clock.phases,
+        "chunks": report.chunks,
+        "embedded": report.embedded,
+        "peak_rss_mb": round(peak_rss_mb()),
+        "load_avg": os.getloadavg()[0],
+    }
 
 
 def child_serve(work: Path, port: int | None, questions: list[dict]) -> dict:
@@ -112,12 +124,20 @@ def child_serve(work: Path, port: int | None, questions: list[dict]) -> dict:
     def pct(xs, p):
         return round(float(np.percentile(xs, p)), 1)
 
-    return {"open_and_first_answer_s": round(warm, 2), "chunks": len(retriever.index.chunks),
-            "questions": len(questions), "gold_in_top10": round(hits / len(questions), 3),
-            "query_embed_ms_p50": pct(embed_ms, 50), "query_embed_ms_p95": pct(embed_ms, 95),
-            "search_ms_p50": pct(search_ms, 50), "search_ms_p95": pct(search_ms, 95),
-            "answer_ms_p50": pct(answer_ms, 50), "answer_ms_p95": pct(answer_ms, 95),
-            "peak_rss_mb": round(peak_rss_mb()), "load_avg": os.getloadavg()[0]}
+    return {
+        "open_and_first_answer_s": round(warm, 2),
+        "chunks": len(retriever.index.chunks),
+        "questions": len(questions),
+        "gold_in_top10": round(hits / len(questions), 3),
+        "query_embed_ms_p50": pct(embed_ms, 50),
+        "query_embed_ms_p95": pct(embed_ms, 95),
+        "search_ms_p50": pct(search_ms, 50),
+        "search_ms_p95": pct(search_ms, 95),
+        "answer_ms_p50": pct(answer_ms, 50),
+        "answer_ms_p95": pct(answer_ms, 95),
+        "peak_rss_mb": round(peak_rss_mb()),
+        "load_avg": os.getloadavg()[0],
+    }
 
 
 def run_child(phase: str, work: Path, port: int | None, extra: list[str] = ()) -> dict:
@@ -133,17 +153,30 @@ def run_child(phase: str, work: Path, port: int | None, extra: list[str] = ()) -
 def resync_cli(work: Path, port: int | None) -> dict:
     env = {**os.environ, "ASSISTANT_DATA_DIR": str(work / "data"), "ASSISTANT_CACHE_DIR": str(work / "data" / "cache")}
     if port:
-        env.update(ASSISTANT_DATA_DIR=str(work / "data-server"), ASSISTANT_CHROMA_HOST="127.0.0.1",
-                   ASSISTANT_CHROMA_PORT=str(port))
+        env.update(
+            ASSISTANT_DATA_DIR=str(work / "data-server"),
+            ASSISTANT_CHROMA_HOST="127.0.0.1",
+            ASSISTANT_CHROMA_PORT=str(port),
+        )
     started = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-m", "assistant", "index", "--collection", NAME, "--json"], cwd=ROOT,
-                          env=env, capture_output=True, text=True, check=False)
+    proc = subprocess.run(
+        [sys.executable, "-m", "assistant", "index", "--collection", NAME, "--json"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     wall = time.perf_counter() - started
     if proc.returncode:
         raise SystemExit(f"re-sync failed:\n{proc.stderr[-2000:]}")
     out = json.loads(proc.stdout.strip().splitlines()[-1])
-    return {"wall_s": round(wall, 2), "sync_s": out["seconds"], "embedded": out["embedded"],
-            "load_avg": os.getloadavg()[0]}
+    return {
+        "wall_s": round(wall, 2),
+        "sync_s": out["seconds"],
+        "embedded": out["embedded"],
+        "load_avg": os.getloadavg()[0],
+    }
 
 
 def disk_mb(path: Path) -> float:
@@ -189,8 +222,11 @@ def start_server(path: Path) -> tuple[subprocess.Popen, int]:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     exe = shutil.which("chroma") or str(Path(sys.executable).parent / "chroma")
-    proc = subprocess.Popen([exe, "run", "--path", str(path), "--host", "127.0.0.1", "--port", str(port)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [exe, "run", "--path", str(path), "--host", "127.0.0.1", "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     for _ in range(300):
         try:
             if httpx.get(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=1).status_code == 200:
@@ -223,17 +259,23 @@ def measure_size(args, size: int, root: Path) -> dict:
     row = {"size": size, "corpus": make_collection(work, args.data, args.vectors, size)}
     print(f"[{size}] corpus {row['corpus']}", file=sys.stderr, flush=True)
     qs = ["--questions", str(args.questions), "--data", str(args.data)]
-    row["embedded"] = {"build": run_child("build", work, None), "resync": resync_cli(work, None),
-                       "serve": run_child("serve", work, None, qs),
-                       "disk_mb": {p: disk_mb(work / "data" / p) for p in ("chroma", "collections", "cache")}}
+    row["embedded"] = {
+        "build": run_child("build", work, None),
+        "resync": resync_cli(work, None),
+        "serve": run_child("serve", work, None, qs),
+        "disk_mb": {p: disk_mb(work / "data" / p) for p in ("chroma", "collections", "cache")},
+    }
     print(f"[{size}] embedded Chroma {row['embedded']}", file=sys.stderr, flush=True)
     if args.server:
         import psutil
 
         proc, port = start_server(work / "server")
         try:
-            server = {"build": run_child("build", work, port), "resync": resync_cli(work, port),
-                      "serve": run_child("serve", work, port, qs)}
+            server = {
+                "build": run_child("build", work, port),
+                "resync": resync_cli(work, port),
+                "serve": run_child("serve", work, port, qs),
+            }
             server["server_rss_mb"] = round(psutil.Process(proc.pid).memory_info().rss / 2**20)
             server["server_disk_mb"] = disk_mb(work / "server")
         finally:
@@ -264,8 +306,11 @@ def main(argv=None) -> None:
     offline_environment()
     if args.child:
         port = args.port
-        out = (child_build(args.work, port) if args.child == "build"
-               else child_serve(args.work, port, questions_in(args.work, args.data, args.questions)))
+        out = (
+            child_build(args.work, port)
+            if args.child == "build"
+            else child_serve(args.work, port, questions_in(args.work, args.data, args.questions))
+        )
         print(json.dumps(out))
         return
     root = args.work or Path(tempfile.mkdtemp(prefix="scale-", dir=ROOT / ".assistant"))

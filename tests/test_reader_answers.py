@@ -25,7 +25,7 @@ def test_a_span_leads_the_answer_and_is_marked_in_its_citation(assistant):
     marked = [c for c in answer.citations if c.answer_start is not None]
     assert len(marked) == 1 and marked[0].source == BUDAPEST
     citation = marked[0]
-    assert citation.text[citation.answer_start:citation.answer_end] == answer.short_answer
+    assert citation.text[citation.answer_start : citation.answer_end] == answer.short_answer
     assert answer.short_answer in citation.quote  # the span sits inside the quoted sentence
     assert answer.text.startswith(f"Jawaban singkat: {answer.short_answer} [{citation.n}].")
     assert answer.to_json()["citations"][citation.n - 1]["answer_start"] == citation.answer_start

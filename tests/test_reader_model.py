@@ -1,4 +1,5 @@
 """The trained reader on our readings: shipped weights, real encoder, real chunks of knowledge/."""
+
 from __future__ import annotations
 
 import threading
@@ -42,7 +43,7 @@ def test_finds_the_span_in_a_reading(reader, amcc):
     span = reader.read("Kapan pertemuan pertama AMCC digelar?", [amcc])[0]
     assert span.has_answer
     assert "2016" in span.text and len(span.text) < 40
-    assert amcc[span.start:span.end] == span.text
+    assert amcc[span.start : span.end] == span.text
 
 
 def test_finds_a_list_answer(reader):
@@ -72,7 +73,7 @@ def test_long_passage_is_read_in_windows(reader, amcc):
     assert len(reader.tokenizer.encode(long_text).ids) > reader.config.max_len
     span = reader.read("Kapan pertemuan pertama AMCC digelar?", [long_text])[0]
     assert "2016" in span.text
-    assert long_text[span.start:span.end] == span.text and span.start > len(filler)
+    assert long_text[span.start : span.end] == span.text and span.start > len(filler)
 
 
 def test_empty_question_is_rejected(reader, amcc):

@@ -16,8 +16,14 @@ _IMPORTED = re.compile(r"import time:\s+\d+ \|\s+\d+ \|\s*([\w.]+)")
 
 def imported(args: list[str], env: dict | None = None) -> set[str]:
     """Top-level packages a fresh ``python -m assistant ARGS`` process imports."""
-    proc = subprocess.run([sys.executable, "-X", "importtime", "-m", "assistant", *args], cwd=ROOT,
-                          capture_output=True, text=True, env={**os.environ, **(env or {})}, check=False)
+    proc = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "assistant", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        check=False,
+    )
     assert proc.returncode == 0, proc.stderr[-2000:]
     return {name.split(".")[0] for name in _IMPORTED.findall(proc.stderr)}
 
@@ -32,8 +38,11 @@ def test_cold_search_and_ask_import_no_gradio(make_settings, write):
     settings = make_settings(knowledge_dir=write.folder)
     write("a.txt", "Diplomasi siber adalah penggunaan sumber daya diplomatik untuk isu-isu di ruang siber.")
     sync_collection(settings)
-    env = {"ASSISTANT_DATA_DIR": str(settings.data_dir), "ASSISTANT_CACHE_DIR": str(settings.vector_cache_dir),
-           "ASSISTANT_KNOWLEDGE_DIR": str(write.folder)}
+    env = {
+        "ASSISTANT_DATA_DIR": str(settings.data_dir),
+        "ASSISTANT_CACHE_DIR": str(settings.vector_cache_dir),
+        "ASSISTANT_KNOWLEDGE_DIR": str(write.folder),
+    }
     search = imported(["search", "--json", "Apa itu diplomasi siber?"], env)
     assert "chromadb" in search and not search & {"gradio", "torch"}
     ask = imported(["ask", "--json", "Apa itu diplomasi siber?"], env)

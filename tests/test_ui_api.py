@@ -189,8 +189,9 @@ def test_highlight_escapes_and_marks_the_quote():
     quote = "Dibuka pada November 2001 & berlaku."
     start = text.index("November 2001")
     marked = highlight(text, quote, (start, start + len("November 2001")))
-    assert marked == ('Intro. <mark class="quote">Dibuka pada <mark class="answer">November 2001</mark> &amp; '
-                      'berlaku.</mark> End.')
+    assert marked == (
+        'Intro. <mark class="quote">Dibuka pada <mark class="answer">November 2001</mark> &amp; berlaku.</mark> End.'
+    )
     assert highlight(text, quote, (0, 5)) == highlight(text, quote)  # a span outside the quote is not marked
     assert clip_question("  short  ", 10) == ("short", None)
     text, note = clip_question("x" * 50, 10)

@@ -82,8 +82,9 @@ def test_answer_streams_with_highlighted_sources(open_page, server, shots):
     page.screenshot(path=str(shots / "chat-desktop.png"))
 
     ask(page, "Kapan badan itu dibentuk?")  # a follow-up: the session's history goes with it
-    page.wait_for_function("document.querySelectorAll('#chat .answer-text, #chat .abstention').length === 2",
-                           timeout=ANSWER_TIMEOUT)
+    page.wait_for_function(
+        "document.querySelectorAll('#chat .answer-text, #chat .abstention').length === 2", timeout=ANSWER_TIMEOUT
+    )
     assert page.locator("#chat .message-row, #chat .message").count() >= 4
 
     page.click("#clear")

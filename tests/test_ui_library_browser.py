@@ -10,8 +10,10 @@ from tests.ui_server import CHROMIUM_ARGS, chromium
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-STRAIT = ("---\ntitle: Selat Sunda\nauthor: Dosen Tamu\n---\n# Selat Sunda\n\nJembatan Selat Sunda direncanakan "
-          "menghubungkan Pulau Jawa dan Pulau Sumatra sepanjang sekitar 29 kilometer.\n")
+STRAIT = (
+    "---\ntitle: Selat Sunda\nauthor: Dosen Tamu\n---\n# Selat Sunda\n\nJembatan Selat Sunda direncanakan "
+    "menghubungkan Pulau Jawa dan Pulau Sumatra sepanjang sekitar 29 kilometer.\n"
+)
 
 
 @pytest.fixture
@@ -22,8 +24,11 @@ def served(make_settings, write, tmp_path):
     from assistant.ui.app import build_app, configure_queue, launch_options
 
     settings = make_settings(collection="kuliah", knowledge_dir=tmp_path / "kuliah", port=free_port())
-    add_documents(settings, [write("pelabuhan.md", "# Pelabuhan\n\nPelabuhan Tanjung Priok adalah pelabuhan "
-                                                   "tersibuk di Indonesia.\n")], "kuliah")
+    add_documents(
+        settings,
+        [write("pelabuhan.md", "# Pelabuhan\n\nPelabuhan Tanjung Priok adalah pelabuhan tersibuk di Indonesia.\n")],
+        "kuliah",
+    )
     assistant = Assistant(settings)
     app = configure_queue(build_app(assistant, Library(settings), settings), settings)
     options = launch_options(settings)

@@ -19,8 +19,16 @@ from assistant.config import OFFLINE_ENVIRONMENT
 from tests.helpers import ROOT, free_port
 
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 
 def chromium() -> str:
@@ -32,8 +40,10 @@ def chromium() -> str:
     found = shutil.which("chromium") or (CHROMIUM if os.path.exists(CHROMIUM) else None)
     if found:
         return found
-    message = (f"Chromium not found (no `chromium` on PATH, no {CHROMIUM}): `make test` installs it when run as "
-               "root; otherwise install it yourself (Debian/Ubuntu: apt-get install chromium chromium-driver)")
+    message = (
+        f"Chromium not found (no `chromium` on PATH, no {CHROMIUM}): `make test` installs it when run as "
+        "root; otherwise install it yourself (Debian/Ubuntu: apt-get install chromium chromium-driver)"
+    )
     if os.environ.get("CI", "").strip().lower() in ("1", "true", "yes"):
         pytest.fail(f"{message}. CI is set, so the browser tests fail instead of skipping.", pytrace=False)
     pytest.skip(message)
@@ -43,8 +53,11 @@ def settings_env(settings, **extra: str) -> dict[str, str]:
     """Environment for a server using ``settings``' folders (plus ``ASSISTANT_*`` extras)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("ASSISTANT_")}
     env.update(
-        ASSISTANT_DATA_DIR=str(settings.data_dir), ASSISTANT_KNOWLEDGE_DIR=str(settings.knowledge_dir),
-        ASSISTANT_COLLECTION=settings.collection, ASSISTANT_EVALS_DIR=str(ROOT / "evals"), **OFFLINE_ENVIRONMENT,
+        ASSISTANT_DATA_DIR=str(settings.data_dir),
+        ASSISTANT_KNOWLEDGE_DIR=str(settings.knowledge_dir),
+        ASSISTANT_COLLECTION=settings.collection,
+        ASSISTANT_EVALS_DIR=str(ROOT / "evals"),
+        **OFFLINE_ENVIRONMENT,
     )
     if settings.cache_dir:
         env["ASSISTANT_CACHE_DIR"] = str(settings.cache_dir)
@@ -101,7 +114,10 @@ def start_server(settings, port: int | None = None, args: list[str] | None = Non
     with open(log, "wb") as fh:
         process = subprocess.Popen(
             [sys.executable, "-m", "assistant", "serve", "--port", str(port), *(args or [])],
-            cwd=workdir, env=settings_env(settings, **env), stdout=fh, stderr=subprocess.STDOUT,
+            cwd=workdir,
+            env=settings_env(settings, **env),
+            stdout=fh,
+            stderr=subprocess.STDOUT,
         )
     server = Server(f"http://127.0.0.1:{port}/", port, process, log)
     _STARTED.append(server)

@@ -19,15 +19,21 @@ from assistant.types import Answer, Passage
 RAISED_COVERAGE = 0.5  # share of the question's (IDF-weighted) words a source line must hold
 
 LEADS = {
-    "id": ("Teks sumber hanya menyinggung hal ini:", "Teks sumber tidak membahasnya lebih jauh. "
-           "Bacaan terkait yang melanjutkannya (bukan esai itu sendiri) menyatakan:"),
-    "en": ("The source text only raises this:", "It goes no further. A related reading that continues it "
-           "(not the essay itself) says:"),
+    "id": (
+        "Teks sumber hanya menyinggung hal ini:",
+        "Teks sumber tidak membahasnya lebih jauh. "
+        "Bacaan terkait yang melanjutkannya (bukan esai itu sendiri) menyatakan:",
+    ),
+    "en": (
+        "The source text only raises this:",
+        "It goes no further. A related reading that continues it (not the essay itself) says:",
+    ),
 }
 
 
-def raised_by_source(query: str, passages: list[Passage], weights: TermWeights | None = None,
-                     alternatives: Alternatives = ()) -> tuple[Passage, int, int] | None:
+def raised_by_source(
+    query: str, passages: list[Passage], weights: TermWeights | None = None, alternatives: Alternatives = ()
+) -> tuple[Passage, int, int] | None:
     """The source line (headings and questions included) that holds most of the question's words,
     when it holds at least :data:`RAISED_COVERAGE` of them: (passage, start, end) in its chunk."""
     tokens = content_tokens(query)
@@ -48,13 +54,20 @@ def raised_lines(passage: Passage, start: int, end: int) -> tuple[int, int]:
     text = passage.chunk.text
     lines = chunk_sentences(text, min_chars=1, headings=True)
     after = [(a, b) for a, b in lines if a >= end]
-    if after and not text[start:end].rstrip().endswith((".", "?", "!")) and not text[end:after[0][0]].count("\n\n"):
+    if after and not text[start:end].rstrip().endswith((".", "?", "!")) and not text[end : after[0][0]].count("\n\n"):
         return start, after[0][1]
     return start, end
 
 
-def partial_answer(question: str, language: str, raised: tuple[Passage, int, int], sentences: list[Sentence],
-                   reading: Reading | None, passages: list[Passage], limit: int = 2) -> Answer | None:
+def partial_answer(
+    question: str,
+    language: str,
+    raised: tuple[Passage, int, int],
+    sentences: list[Sentence],
+    reading: Reading | None,
+    passages: list[Passage],
+    limit: int = 2,
+) -> Answer | None:
     """What the source says (``raised``) and what a related reading that continues it says (its best
     sentences, with the reader's span); None when no reading's sentence is available."""
     others = [s for s in sentences if s.passage.chunk.metadata.get("kind") != "source"]
@@ -71,6 +84,13 @@ def partial_answer(question: str, language: str, raised: tuple[Passage, int, int
     quotes = " ".join(f"\u201c{c.quote}\u201d [{c.n}]" for c in renumbered)
     lead, follow = LEADS[language]
     text = f"{lead} \u201c{first.quote}\u201d [1] {follow} {quotes}"
-    return Answer(text=text, citations=[first, *renumbered], language=language, llm="extractive",
-                  passages=passages, question=question, partial=True,
-                  short_answer=span.text if span is not None else None)
+    return Answer(
+        text=text,
+        citations=[first, *renumbered],
+        language=language,
+        llm="extractive",
+        passages=passages,
+        question=question,
+        partial=True,
+        short_answer=span.text if span is not None else None,
+    )

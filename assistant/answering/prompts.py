@@ -55,8 +55,12 @@ REWRITE_TEMPLATE = [("system", REWRITE_SYSTEM), ("user", REWRITE_USER)]
 
 def answer_variables(question: str, language: str, passages: list[Passage]) -> dict[str, str]:
     """The variables of :data:`ANSWER_TEMPLATE` for a question over ``passages``."""
-    return {"language": LANGUAGE_NAME[language], "decline": DECLINE[language],
-            "passages": passage_block(passages), "question": question}
+    return {
+        "language": LANGUAGE_NAME[language],
+        "decline": DECLINE[language],
+        "passages": passage_block(passages),
+        "question": question,
+    }
 
 
 def rewrite_variables(question: str, history: list[tuple[str, str]], turns: int = 3) -> dict[str, str]:
@@ -67,8 +71,9 @@ def rewrite_variables(question: str, history: list[tuple[str, str]], turns: int 
 
 def fill(template: list[tuple[str, str]], variables: dict[str, str]) -> list[tuple[str, str]]:
     """A template's messages with the variables filled in (as ChatPromptTemplate does)."""
-    return [(role, text.format(**{k: v for k, v in variables.items() if "{" + k + "}" in text}))
-            for role, text in template]
+    return [
+        (role, text.format(**{k: v for k, v in variables.items() if "{" + k + "}" in text})) for role, text in template
+    ]
 
 
 def answer_messages(question: str, language: str, passages: list[Passage]) -> list[tuple[str, str]]:

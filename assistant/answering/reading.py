@@ -57,8 +57,9 @@ class Reading:
         return Reading([s for s in self.spans if not excluded(s)])
 
 
-def read_passages(reader: ReaderLike, question: str, passages: list[Passage], rendering: str | None = None,
-                  depth: int = READ_DEPTH) -> Reading:
+def read_passages(
+    reader: ReaderLike, question: str, passages: list[Passage], rendering: str | None = None, depth: int = READ_DEPTH
+) -> Reading:
     """Read the first ``depth`` passages for ``question`` (and its rendering in the passages'
     other language, when given); spans sorted by margin, best first."""
     read = passages[:depth]

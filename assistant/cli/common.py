@@ -15,19 +15,23 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextC
 from rich.table import Table
 
 from assistant.config import Settings, load_settings, offline_environment
-from assistant.errors import EmbedderError, StoreError
+from assistant.errors import AssistantError, EmbedderError, StoreError
 from assistant.logs import log_to_file
 
 err = Console(stderr=True)
 out = Console()
 KnowledgeOpt = Annotated[Optional[Path], typer.Option("--knowledge", help="Folder of readings for the collection.")]
-CollectionOpt = Annotated[Optional[str], typer.Option("--collection", "-c", help="Collection name (default: settings).")]
+CollectionOpt = Annotated[
+    Optional[str], typer.Option("--collection", "-c", help="Collection name (default: settings).")
+]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object instead of tables.")]
-LlmOpt = Annotated[Optional[str], typer.Option("--llm", help="extractive (default), hf:<model>, ollama:<model>, openai:<model>.")]
+LlmOpt = Annotated[
+    Optional[str], typer.Option("--llm", help="extractive (default), hf:<model>, ollama:<model>, openai:<model>.")
+]
 KOpt = Annotated[Optional[int], typer.Option("-k", min=1, max=50, help="Passages given to the answerer.")]
 
 
-class UsageError(Exception):
+class UsageError(AssistantError):
     """Raised by commands for a usage problem; printed and turned into exit code 2."""
 
 
@@ -81,8 +85,12 @@ class RichSyncProgress:
 
 def rich_progress() -> Progress:
     return Progress(
-        TextColumn("{task.description:<10}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-        console=err, transient=True,
+        TextColumn("{task.description:<10}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
     )
 
 
@@ -90,8 +98,12 @@ def print_sync_report(report) -> None:
     table = Table(title=f"collection {report.collection}")
     for column in ("added", "updated", "removed", "unchanged", "failed", "chunks", "embedded", "seconds"):
         table.add_column(column, justify="right")
-    table.add_row(*(str(len(getattr(report, c))) for c in ("added", "updated", "removed", "unchanged", "failed")),
-                  str(report.chunks), str(report.embedded), f"{report.seconds:.1f}")
+    table.add_row(
+        *(str(len(getattr(report, c))) for c in ("added", "updated", "removed", "unchanged", "failed")),
+        str(report.chunks),
+        str(report.embedded),
+        f"{report.seconds:.1f}",
+    )
     out.print(table)
     for message in report.messages:
         out.print(f"[yellow]{message}[/]")

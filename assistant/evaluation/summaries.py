@@ -30,13 +30,20 @@ def group_metrics(results: Sequence[QuestionResult]) -> dict[str, float | int | 
         citation_recall=ratio(sum(any(c["relevant"] for c in r.citations) for r in answerable), len(answerable)),
         quote_validity=ratio(sum(c["quote_valid"] for c in all_cites), len(all_cites)),
         token_f1=_mean(r.token_f1 for r in answerable),
+        exact_match=_mean(r.exact_match for r in answerable),
     )
-    metrics.update(abstention_scores([r.answerable for r in ran], [r.abstained for r in ran]))
+    metrics.update(abstention_scores([r.answerable for r in ran], [r.declined for r in ran]))
     for stage in ("retrieve", "answer", "total"):
         values = [r.timings[stage] for r in ran if stage in r.timings]
         metrics[f"{stage}_p50"], metrics[f"{stage}_p95"] = percentile(values, 50), percentile(values, 95)
-    metrics.update(n=len(results), answerable=len(answerable), unanswerable=len(results) - len(answerable),
-                   abstained=sum(r.abstained for r in ran), errors=len(results) - len(ran))
+    metrics.update(
+        n=len(results),
+        answerable=len(answerable),
+        unanswerable=len(results) - len(answerable),
+        abstained=sum(r.abstained for r in ran),
+        partial=sum(r.partial for r in ran),
+        errors=len(results) - len(ran),
+    )
     return {k: (round(v, 4) if isinstance(v, float) else v) for k, v in metrics.items()}
 
 

@@ -94,8 +94,13 @@ def _hf_chat_class():
 
         def _get_ls_params(self, stop=None, **kwargs):
             params = super()._get_ls_params(stop=stop, **kwargs)
-            params.update(ls_provider="huggingface", ls_model_name=kwargs.get("model") or self.model_name, ls_model_type="chat",
-                          ls_max_tokens=self.max_new_tokens, ls_temperature=0.0)
+            params.update(
+                ls_provider="huggingface",
+                ls_model_name=kwargs.get("model") or self.model_name,
+                ls_model_type="chat",
+                ls_max_tokens=self.max_new_tokens,
+                ls_temperature=0.0,
+            )
             return params
 
         def _inputs(self, messages, stop=None) -> dict:
@@ -105,8 +110,11 @@ def _hf_chat_class():
                 chat, add_generation_prompt=True, return_tensors="pt", return_dict=True
             )
             inputs = {
-                "input_ids": encoded["input_ids"], "attention_mask": encoded.get("attention_mask"),
-                "max_new_tokens": self.max_new_tokens, "max_time": self.max_time, "do_sample": False,
+                "input_ids": encoded["input_ids"],
+                "attention_mask": encoded.get("attention_mask"),
+                "max_new_tokens": self.max_new_tokens,
+                "max_time": self.max_time,
+                "do_sample": False,
                 "pad_token_id": self.tokenizer.pad_token_id or self.tokenizer.eos_token_id,
             }
             if stop:
@@ -123,10 +131,13 @@ def _hf_chat_class():
             inputs = self._inputs(messages, stop)
             with torch.inference_mode():
                 output = self.lm.generate(**inputs)
-            new = output[0][inputs["input_ids"].shape[1]:]
+            new = output[0][inputs["input_ids"].shape[1] :]
             text = _cut(self.tokenizer.decode(new, skip_special_tokens=True), stop)
-            message = AIMessage(content=text, usage_metadata=self._usage(inputs, len(new)),
-                                response_metadata={"model_name": self.model_name})
+            message = AIMessage(
+                content=text,
+                usage_metadata=self._usage(inputs, len(new)),
+                response_metadata={"model_name": self.model_name},
+            )
             return ChatResult(generations=[ChatGeneration(message=message)])
 
         def _stream(self, messages, stop=None, run_manager=None, **kwargs):
@@ -135,14 +146,19 @@ def _hf_chat_class():
             for piece in _stream_tokens(self.lm, self.tokenizer, inputs):
                 combined = produced + piece
                 produced = _cut(combined, stop)
-                text = produced[len(combined) - len(piece):]
+                text = produced[len(combined) - len(piece) :]
                 if text:  # langchain-core sends each chunk to the on_llm_new_token callbacks
                     yield ChatGenerationChunk(message=AIMessageChunk(content=text))
                 if len(produced) < len(combined):  # a stop sequence: the reply ends before it
                     break
             tokens = len(self.tokenizer(produced, add_special_tokens=False)["input_ids"]) if produced else 0
-            yield ChatGenerationChunk(message=AIMessageChunk(content="", usage_metadata=self._usage(inputs, tokens),
-                                                             response_metadata={"model_name": self.model_name}))
+            yield ChatGenerationChunk(
+                message=AIMessageChunk(
+                    content="",
+                    usage_metadata=self._usage(inputs, tokens),
+                    response_metadata={"model_name": self.model_name},
+                )
+            )
 
     return HFChatModel
 
@@ -186,6 +202,9 @@ def _hf(model: str, settings: Settings):
     lm, tokenizer = load_hf(model, settings)
     lm.eval()
     return _hf_chat_class()(
-        model_name=model, lm=lm, tokenizer=tokenizer,
-        max_new_tokens=settings.llm_max_new_tokens, max_time=settings.llm_timeout,
+        model_name=model,
+        lm=lm,
+        tokenizer=tokenizer,
+        max_new_tokens=settings.llm_max_new_tokens,
+        max_time=settings.llm_timeout,
     )

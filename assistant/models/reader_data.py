@@ -1,4 +1,5 @@
 """SQuAD-format data for the reader: loading (with span checks), and training windows with start/end labels."""
+
 from __future__ import annotations
 
 import json

@@ -1,4 +1,5 @@
 """Reader evaluation on SQuAD 2.0-style data: HasAns EM/F1, NoAns accuracy, overall, and a tuned no-answer threshold."""
+
 from __future__ import annotations
 
 import time
@@ -21,7 +22,7 @@ def predict(reader: Reader, examples: list[Example], batch: int = 16) -> tuple[l
     out = []
     t0 = time.perf_counter()
     for k in range(0, len(examples), batch):
-        group = examples[k:k + batch]
+        group = examples[k : k + batch]
         windows, owners = [], []
         for n, ex in enumerate(group):
             ws = build_windows(reader.tokenizer, ex.question, [ex.context], reader.config)

