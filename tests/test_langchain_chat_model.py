@@ -5,7 +5,10 @@ firing while a stream is stuck.
 
 Cases the suite skips by itself, with its own reason, are the ones a 135M-parameter local text
 model cannot do: tool calling and tool choice ("Test requires tool calling"), structured output
-and JSON mode, image/PDF/audio inputs, model override. Nothing else is skipped.
+and JSON mode, image/PDF/audio/Anthropic-style inputs; besides those, per-call model override (the
+class holds one loaded model: "model_override_value not specified") and the recorded-HTTP case
+("VCR not set up": a local model makes no HTTP calls). Nothing else is skipped: 19 integration
+cases and the unit cases pass.
 """
 
 from __future__ import annotations
