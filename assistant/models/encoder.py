@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
+from typing import TypeVar
 
 import numpy as np
 import torch
@@ -111,7 +112,10 @@ def e5_state_dict(f: E5File) -> dict[str, torch.Tensor]:
     return sd
 
 
-def quantize_int8(model: nn.Module) -> nn.Module:
+_M = TypeVar("_M", bound=nn.Module)
+
+
+def quantize_int8(model: _M) -> _M:
     """Dynamic int8 quantisation (per-channel weights, activations quantised per batch) of the Linear layers, in
     place (no copy of the shared word table); returns the model.
 

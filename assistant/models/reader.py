@@ -159,7 +159,9 @@ def decode(windows: list[Window], logits, passages: list[str], cfg: ReaderConfig
             continue
         i, j, score = best_span(start, end, ctx, cfg.max_answer_tokens)
         if score > best.get(w.passage, (-np.inf,))[0]:
-            best[w.passage] = (score, w.spans[i][0], w.spans[j][1])
+            first, last = w.spans[i], w.spans[j]
+            assert first is not None and last is not None  # best_span keeps to passage tokens
+            best[w.passage] = (score, first[0], last[1])
     out = []
     for p, text in enumerate(passages):
         score, a, b = best.get(p, (-np.inf, 0, 0))

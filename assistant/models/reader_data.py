@@ -71,12 +71,12 @@ def _label(window: Window, answer: tuple[str, int] | None) -> tuple[int, int]:
         return 0, 0
     a = answer[1]
     b = a + len(answer[0])
-    pos = [i for i, s in enumerate(window.spans) if s is not None]
-    first, last = window.spans[pos[0]], window.spans[pos[-1]]
+    spans = [(i, s) for i, s in enumerate(window.spans) if s is not None]
+    first, last = spans[0][1], spans[-1][1]
     if a < first[0] or b > last[1]:
         return 0, 0
-    i = next(p for p in pos if window.spans[p][1] > a)
-    j = max(p for p in pos if window.spans[p][0] < b)
+    i = next(p for p, s in spans if s[1] > a)
+    j = max(p for p, s in spans if s[0] < b)
     return (i, j) if j >= i else (0, 0)
 
 

@@ -74,7 +74,8 @@ class E5Tokenizer:
         ids, offs = list(enc.ids), list(enc.offsets)
         if self.unk not in ids:
             return ids, offs
-        out_ids, out_offs = [], []
+        out_ids: list[int] = []
+        out_offs: list[tuple[int, int]] = []
         for i, (a, b) in zip(ids, offs):
             if i == self.unk and b - a > 1:
                 out_ids.extend([i] * (b - a))
