@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from assistant.config import Settings
 from assistant.text.tokens import FRAME_WORDS, FUNCTION_WORDS, plain_words, stop_words
 from assistant.types import Answer
 
@@ -120,6 +121,8 @@ def resolve_query(question: str, history: list[tuple[str, str]] | None, rewriter
 
 class Asker(Protocol):
     """What a conversation asks through (:class:`assistant.service.Assistant`)."""
+
+    settings: Settings
 
     def ask(
         self,

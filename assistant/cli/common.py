@@ -16,6 +16,7 @@ from rich.table import Table
 
 from assistant.config import Settings, load_settings, offline_environment
 from assistant.errors import AssistantError, EmbedderError, StoreError
+from assistant.index.progress import SyncProgress
 from assistant.logs import log_to_file
 
 err = Console(stderr=True)
@@ -63,7 +64,7 @@ def emit_json(data) -> None:
     sys.stdout.flush()
 
 
-class RichSyncProgress:
+class RichSyncProgress(SyncProgress):
     """Shows sync phases as rich progress bars on stderr."""
 
     def __init__(self, progress: Progress) -> None:

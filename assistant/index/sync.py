@@ -274,9 +274,8 @@ def _read_glossary(folder: Path, old: Snapshot | None, report: SyncReport) -> tu
         rows = len(parse_extra_terms(text))
     except ValueError as exc:
         report.failed.append({"path": COLLECTION_GLOSSARY, "error": str(exc)})
-        kept = old.folder / COLLECTION_GLOSSARY if old else None
-        if kept is not None and kept.is_file():
-            return kept.read_text(encoding="utf-8"), old.manifest.get("glossary")
+        if old is not None and (old.folder / COLLECTION_GLOSSARY).is_file():
+            return (old.folder / COLLECTION_GLOSSARY).read_text(encoding="utf-8"), old.manifest.get("glossary")
         return "", None
     return text, {"sha256": hashlib.sha256(text.encode("utf-8")).hexdigest(), "rows": rows}
 

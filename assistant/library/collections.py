@@ -92,7 +92,7 @@ def remove_collection(settings: Settings, name: str) -> dict[str, Any]:
         shutil.rmtree(paths.snapshots, ignore_errors=True)
     shutil.rmtree(paths.root, ignore_errors=True)
     managed = folder is not None and is_managed(settings, folder)
-    if managed and folder.exists():
+    if folder is not None and managed and folder.exists():
         shutil.rmtree(folder)
     return {
         "collection": name,

@@ -9,6 +9,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from watchdog.events import FileSystemEventHandler
+from watchdog.observers.api import BaseObserver
 
 from assistant.config import Settings
 from assistant.index.catalog import collection_folder
@@ -44,16 +45,16 @@ class FolderWatcher:
         self._running: set[str] = set()
         self._pending: set[str] = set()
         self._stopped = False
-        self._observer = None
+        self._observer: BaseObserver | None = None
 
     def start(self) -> FolderWatcher:
         from watchdog.observers import Observer
 
-        self._observer = Observer()
+        observer = self._observer = Observer()
         for name, folder in self.folders.items():
-            self._observer.schedule(_Handler(self, name, folder), str(folder), recursive=True)
-        self._observer.daemon = True
-        self._observer.start()
+            observer.schedule(_Handler(self, name, folder), str(folder), recursive=True)
+        observer.daemon = True
+        observer.start()
         return self
 
     def poke(self, name: str) -> None:
