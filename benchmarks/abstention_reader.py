@@ -19,8 +19,10 @@ from pathlib import Path
 import numpy as np
 from scipy.optimize import minimize
 
-RETRIEVAL_WEIGHTS = [7.0, -4.4, 15.6, 1.54, 1.45, -2.29, -2.61, -0.43, 0.38, -0.6, 0.84]  # before the reader
-RETRIEVAL_BIAS = -20.79
+from assistant.answering.abstention import BIAS, WEIGHTS
+
+# The shipped model's retrieval part (its last weight is the reader's margin's).
+RETRIEVAL_WEIGHTS, RETRIEVAL_BIAS = WEIGHTS[:-1], BIAS
 
 
 def split(rows: list[list[float]]) -> tuple[np.ndarray, np.ndarray]:
