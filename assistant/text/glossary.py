@@ -10,8 +10,8 @@ built on it is :mod:`assistant.retrieval.crosslingual`.
 Matching is case-insensitive on whole words, longest phrase first: a term inside a longer
 matched term is not used on its own. A span is matched by its exact words first and otherwise by
 normalised words: Indonesian words through :func:`assistant.text.tokens.stem` ("memandang" finds
-the "pandang" family), English words through a light suffix rule (plural, -ed, -ing, final e:
-"pillars", "viewed" and "defines" find "pillar", "view" and "define"). Hyphenated words are split
+the "pandang" family), English words through Snowball's English stemmer (PyStemmer): "pillars",
+"viewed" and "defines" find "pillar", "view" and "define". Hyphenated words are split
 ("multi-pemangku") and reduplications collapsed ("langkah-langkah" = "langkah").
 """
 
@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
+from typing import Any
 
 from assistant.text.language import LANGUAGES
 from assistant.text.tokens import WORD, stem, stop_words
@@ -49,31 +50,19 @@ def words(text: str) -> list[str]:
     return out
 
 
-def english_base(word: str) -> str:
-    """A light English normalisation: plural, -ed, -ing and a final e removed ("measures" → "measur")."""
-    w = word
-    if len(w) <= 3:
-        return w
-    if w.endswith("ies") and len(w) > 4:
-        w = w[:-3] + "y"
-    elif w.endswith(("sses", "xes", "ches", "shes")):
-        w = w[:-2]
-    elif w.endswith("s") and not w.endswith(("ss", "us", "is")):
-        w = w[:-1]
-    elif w.endswith("ied") and len(w) > 4:
-        w = w[:-3] + "y"
-    elif w.endswith("ed") and len(w) > 4:
-        w = w[:-2]
-    elif w.endswith("ing") and len(w) > 5:
-        w = w[:-3]
-    if len(w) > 3 and w.endswith("e"):
-        w = w[:-1]
-    if len(w) > 3 and w[-1] == w[-2] and w[-1] not in "aeiouls":  # planned → plann → plan
-        w = w[:-1]
-    return w
+@lru_cache(maxsize=1)
+def _english_stemmer() -> Any:
+    import Stemmer  # PyStemmer: the Snowball algorithms in C
+
+    return Stemmer.Stemmer("english")
 
 
-_NORMALISERS: dict[str, Callable[[str], str]] = {"id": stem, "en": english_base}
+def english_stem(word: str) -> str:
+    """Snowball's English stem of one lowercase word ("pillars" → "pillar", "defines" → "defin")."""
+    return str(_english_stemmer().stemWord(word))
+
+
+_NORMALISERS: dict[str, Callable[[str], str]] = {"id": stem, "en": english_stem}
 
 
 @dataclass
