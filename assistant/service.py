@@ -305,12 +305,14 @@ class Assistant:
         try:
             chat_model(llm, self.settings)  # load first: the deadline is for generating
             deltas = stream_chain("answer", llm, self.settings, variables)  # prompt | model | parser, with deadline
-            answer = None
+            answer: Answer | None = None
             for item in stream_llm_answer(question, language, passages, scorer, deltas):
                 if isinstance(item, str):
                     yield item
                 else:
                     answer = item
+            if answer is None:
+                raise RuntimeError("the LLM answer stream ended without an answer")
             answer.llm = llm
             return answer
         except Exception as exc:  # any backend failure falls back to the extractive answer

@@ -113,14 +113,14 @@ def check_reply(reply: str, passages: list[Passage], scorer: SentenceScorer, sup
         score = _support_score(best, claims, claim_vecs, users) if best else 0.0
         citations.append(make_citation(new_n, passages[index], start, end, supported=score >= support))
     for (claim, _), vec in zip(claims, claim_vecs):
-        best = max(
+        closest = max(
             (
-                float(np.dot(vec, s.vector)) + 0.1 * coverage(content_tokens(claim), content_tokens(s.text))
+                float(np.dot(vec, s.embedded)) + 0.1 * coverage(content_tokens(claim), content_tokens(s.text))
                 for s in sentences
             ),
             default=0.0,
         )
-        if best < support:
+        if closest < support:
             unsupported.append(claim)
     if unsupported:
         notes.append(f"{len(unsupported)} sentence(s) of the answer are not supported by any passage")

@@ -40,6 +40,13 @@ class Sentence:
         return self.passage.chunk.text[self.start : self.end]
 
     @property
+    def embedded(self) -> np.ndarray:
+        """The sentence's vector, set by ``SentenceScorer.sentences``."""
+        if self.vector is None:
+            raise ValueError("the sentence has not been embedded yet")
+        return self.vector
+
+    @property
     def relevance(self) -> float:
         return self.similarity + 0.08 * self.coverage + self.prior
 
@@ -106,7 +113,7 @@ class SentenceScorer:
         for sentence, vector in zip(found, vectors):
             sentence.vector = vector
             sentence.similarity = float(np.dot(vector, qvec))
-            if rvec is not None and passage_language(sentence.passage) == rendering[0]:
+            if rvec is not None and rendering and passage_language(sentence.passage) == rendering[0]:
                 sentence.similarity = max(sentence.similarity, float(np.dot(vector, rvec)))
             sentence.coverage = coverage(q_tokens, content_tokens(sentence.text), weights, alternatives)
             if headings and is_heading(sentence.text):
@@ -128,7 +135,7 @@ def select_sentences(
     for sentence in ranked:
         if len(picked) >= limit or (picked and sentence.relevance < picked[0].relevance - window):
             break
-        if any(float(np.dot(sentence.vector, p.vector)) >= redundancy for p in picked):
+        if any(float(np.dot(sentence.embedded, p.embedded)) >= redundancy for p in picked):
             continue
         picked.append(sentence)
     return picked

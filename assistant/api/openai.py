@@ -98,15 +98,18 @@ def _error(exc: RequestError) -> JSONResponse:
 
 
 def _install_error_handlers(api: FastAPI) -> None:
-    async def request_error(_: Request, exc: RequestError) -> JSONResponse:
+    async def request_error(_: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, RequestError)
         return _error(exc)
 
-    async def invalid_body(_: Request, exc: RequestValidationError) -> JSONResponse:
+    async def invalid_body(_: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, RequestValidationError)
         first = exc.errors()[0] if exc.errors() else {"loc": (), "msg": "invalid request body"}
         where = ".".join(str(part) for part in first.get("loc", ()) if part != "body")
         return _error(RequestError(f"{where or 'body'}: {first.get('msg')}", param=where or None))
 
-    async def http_error(_: Request, exc: HTTPException) -> JSONResponse:
+    async def http_error(_: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, HTTPException)
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code)
         return _error(RequestError(str(exc.detail), status=exc.status_code, code=code))
 

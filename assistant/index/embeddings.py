@@ -36,7 +36,9 @@ class Embedder(Protocol):
     """What every embedder provides. Vectors are float32 and L2-normalised."""
 
     id: str
-    dim: int
+
+    @property
+    def dim(self) -> int: ...
 
     def embed_passages(self, texts: Sequence[str]) -> np.ndarray: ...
 
@@ -117,7 +119,10 @@ class SentenceTransformerEmbedder:
         self._query_prefix, self._passage_prefix = prefixes_for(model)
         self.id = name
         dim = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
-        self.dim = int(dim())
+        size = dim()
+        if not size:
+            raise EmbedderError(f"sentence-transformers model {model!r} does not say its embedding dimension")
+        self.dim = int(size)
 
     def _encode(self, texts: Sequence[str], prefix: str) -> np.ndarray:
         vectors = self._model.encode(
@@ -132,10 +137,10 @@ class SentenceTransformerEmbedder:
         return self._encode(texts, self._query_prefix)
 
 
-_REGISTRY: dict[str, Callable[[str], Embedder]] = {}
+_REGISTRY: dict[str, Callable[..., Embedder]] = {}
 
 
-def register(prefix: str, factory: Callable[[str], Embedder]) -> None:
+def register(prefix: str, factory: Callable[..., Embedder]) -> None:
     """Register a factory for names equal to ``prefix`` or starting with ``prefix:``."""
     _REGISTRY[prefix] = factory
 

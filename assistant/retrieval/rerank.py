@@ -15,7 +15,7 @@ def rerank(model, query: str, passages: list[Passage]) -> list[Passage]:
     scores = model.predict([(query, p.chunk.text) for p in passages], show_progress_bar=False)
     for passage, score in zip(passages, scores):
         passage.rerank_score = float(score)
-    return sorted(passages, key=lambda p: -p.rerank_score)
+    return sorted(passages, key=lambda p: -(p.rerank_score or 0.0))
 
 
 _RERANKERS: dict[str, object] = {}

@@ -149,7 +149,7 @@ class Retriever:
         if not ids:
             return []
         dense.update(self.index.dense_scores_for(vector, [i for i in ids if i not in dense]))
-        if rendered:
+        if rendered and expansion:
             # A chunk in the other language scores the better of the question and its rendering.
             other = [i for i in ids if self.index.language_of(i) == expansion.target]
             rendered.update(self.index.dense_scores_for(rendered_vector, [i for i in other if i not in rendered]))
@@ -157,8 +157,10 @@ class Retriever:
                 dense[i] = max(dense.get(i, 0.0), rendered[i])
         d = np.array([dense.get(i, 0.0) for i in ids], dtype=np.float32)
         b = np.array([self.index.lexical.score_of(bm25_all, i) for i in ids], dtype=np.float32)
-        fused = {"dense": d, "bm25": b}.get(mode)
-        if fused is None:
+        chosen = {"dense": d, "bm25": b}.get(mode)
+        if chosen is not None:
+            fused: np.ndarray = chosen
+        else:
             fused = self.dense_weight * zscores(d) + (1 - self.dense_weight) * zscores(b)
             if self.source_boost and refers_to_source(query):
                 fused = fused + self.source_boost * np.array(
