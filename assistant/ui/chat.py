@@ -7,10 +7,10 @@ Presentation only: answers come from ``Assistant.stream`` (through
 
 from __future__ import annotations
 
-import html
 from typing import Any
 
 import gradio as gr
+from markupsafe import Markup, escape
 
 from assistant.types import Answer
 from assistant.ui.api import UserError, clip_question, run_stream
@@ -28,14 +28,14 @@ EXAMPLES = [
 
 def answer_message(answer: Answer, note: str | None = None) -> str:
     """The assistant's chat message: the answer text (abstentions boxed) and any notes."""
-    parts = [f"_{html.escape(note)}_"] if note else []
-    text = html.escape(answer.text)
+    italic = Markup("_{}_")
+    parts = [italic.format(note)] if note else []
     if answer.abstained:
-        parts.append(f'<div class="abstention" data-abstained="true">⚠️ {text}</div>')
+        parts.append(Markup('<div class="abstention" data-abstained="true">⚠️ {}</div>').format(answer.text))
     else:
-        parts.append(f'<div class="answer-text">{text}</div>')
-    parts += [f"_{html.escape(n)}_" for n in answer.notes]
-    return "\n\n".join(parts)
+        parts.append(Markup('<div class="answer-text">{}</div>').format(answer.text))
+    parts += [italic.format(n) for n in answer.notes]
+    return Markup("\n\n").join(parts)
 
 
 def respond(ctx, message: str, chat: list, turns: list, collection: str, llm: str, k: float):
@@ -51,13 +51,13 @@ def respond(ctx, message: str, chat: list, turns: list, collection: str, llm: st
         for item in run_stream(ctx.assistant, question, collection, llm, int(k), turns):
             if isinstance(item, str):
                 text += item
-                chat[-1] = {"role": "assistant", "content": html.escape(text)}
+                chat[-1] = {"role": "assistant", "content": escape(text)}
                 yield gr.skip(), chat, turns, gr.skip()
             else:
                 chat[-1] = {"role": "assistant", "content": answer_message(item, note)}
                 yield gr.skip(), chat, [*turns, (question, item.text)], render_sources(item)
     except UserError as exc:
-        chat[-1] = {"role": "assistant", "content": f"**Error:** {html.escape(str(exc))}"}
+        chat[-1] = {"role": "assistant", "content": Markup("**Error:** {}").format(str(exc))}
         yield message, chat, turns, EMPTY_SOURCES
 
 

@@ -7,14 +7,15 @@ an update of the shared collection selector.
 
 from __future__ import annotations
 
-import html
 from pathlib import Path
 
 import gradio as gr
+from markupsafe import Markup
 
 from assistant.errors import StoreError
 from assistant.index.progress import SyncProgress
 from assistant.ingest.formats import SUPPORTED_SUFFIXES
+from assistant.ui.html import status_list
 
 COLUMNS = ["title", "file", "author", "year", "language", "chunks", "indexed (UTC)", "status"]
 
@@ -66,21 +67,18 @@ def _choices(library, collection: str | None) -> gr.Dropdown:
 
 
 def _status(lines: list[str], kind: str = "info") -> str:
-    items = "".join(f"<li>{line}</li>" for line in lines)
-    return f'<div id="library-status-box" data-kind="{kind}"><ul>{items}</ul></div>'
+    return status_list("library-status-box", lines, kind)
 
 
 def upload_status(report) -> str:
     """HTML list of what an upload did: added, duplicates, refused files (with reasons)."""
-    esc = html.escape
-    lines = [f"Added <b>{esc(a['stored'])}</b> ({esc(a['title'])})" for a in report.added]
+    lines: list[str] = [Markup("Added <b>{}</b> ({})").format(a["stored"], a["title"]) for a in report.added]
     lines += [
-        f"Duplicate: {esc(d['file'])} has the same content as {esc(d['existing'])}; not added again"
-        for d in report.duplicates
+        f"Duplicate: {d['file']} has the same content as {d['existing']}; not added again" for d in report.duplicates
     ]
-    lines += [f"Refused: {esc(r['file'])}: {esc(r['error'])}" for r in report.refused]
+    lines += [f"Refused: {r['file']}: {r['error']}" for r in report.refused]
     if report.created:
-        lines.insert(0, f"Created collection <b>{esc(report.collection)}</b>")
+        lines.insert(0, Markup("Created collection <b>{}</b>").format(report.collection))
     if report.sync:
         lines.append(f"Collection synced: {report.sync.chunks} passages in {report.sync.seconds:.1f} s")
     return _status(lines or ["Nothing uploaded."], "error" if report.refused else "ok")
@@ -128,8 +126,8 @@ def build(ctx) -> None:
 
 def remove_status(report) -> str:
     """HTML list of what a delete did: removed documents, and names that matched none."""
-    lines = [f"Deleted <b>{html.escape(s)}</b>" for s in report.removed]
-    lines += [html.escape(m["error"]) for m in report.missing]
+    lines: list[str] = [Markup("Deleted <b>{}</b>").format(s) for s in report.removed]
+    lines += [m["error"] for m in report.missing]
     return _status(lines, "error" if report.missing else "ok")
 
 
@@ -137,7 +135,7 @@ def sync_status(report) -> str:
     """HTML list of what a re-sync did: counts, passages, and the files it skipped (with reasons)."""
     counts = ", ".join(f"{len(getattr(report, k))} {k}" for k in ("added", "updated", "removed", "unchanged"))
     lines = [f"Synced: {counts}; {report.chunks} passages in {report.seconds:.1f} s"]
-    lines += [f"Skipped {html.escape(f['path'])}: {html.escape(f['error'])}" for f in report.failed]
+    lines += [f"Skipped {f['path']}: {f['error']}" for f in report.failed]
     return _status(lines, "error" if report.failed else "ok")
 
 
@@ -160,7 +158,7 @@ def _wire(ctx, table, files, new_name, doc, delete, resync, status) -> None:
                 [Path(p) for p in paths], target, [Path(p).name for p in paths], GradioSyncProgress(progress)
             )
         except StoreError as exc:
-            return gr.skip(), gr.skip(), _status([html.escape(str(exc))], "error"), gr.skip(), None
+            return gr.skip(), gr.skip(), _status([str(exc)], "error"), gr.skip(), None
         return (
             _table(library, target),
             _choices(library, target),
@@ -175,14 +173,14 @@ def _wire(ctx, table, files, new_name, doc, delete, resync, status) -> None:
         try:
             report = library.remove([source], name, GradioSyncProgress(progress))
         except StoreError as exc:
-            return gr.skip(), gr.skip(), _status([html.escape(str(exc))], "error")
+            return gr.skip(), gr.skip(), _status([str(exc)], "error")
         return _table(library, name), _choices(library, name), remove_status(report)
 
     def sync(name, progress=gr.Progress()):
         try:
             report = library.sync(name, GradioSyncProgress(progress))
         except StoreError as exc:
-            return gr.skip(), gr.skip(), _status([html.escape(str(exc))], "error")
+            return gr.skip(), gr.skip(), _status([str(exc)], "error")
         return _table(library, name), _choices(library, name), sync_status(report)
 
     collection.change(refresh, collection, [table, doc], api_visibility="private", queue=False)
