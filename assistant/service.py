@@ -23,6 +23,7 @@ from assistant.answering.extractive import extractive_answer
 from assistant.answering.llm import FALLBACK_NOTE, stream_llm_answer
 from assistant.answering.partial import partial_answer, raised_by_source
 from assistant.answering.prompts import answer_variables, rewrite_variables
+from assistant.answering.questions import check_history, check_k, check_question
 from assistant.answering.reading import Reading, read_passages
 from assistant.answering.scoring import Sentence, SentenceScorer
 from assistant.answering.signals import Signals, compute_signals
@@ -162,14 +163,19 @@ class Assistant:
 
         Raises
         ------
+        QuestionError
+            For an empty question, a malformed history or ``k`` out of range
+            (:mod:`assistant.answering.questions`; a long question is cut, with a note).
         LLMError
             For an unknown LLM name.
         StoreError
             For a collection that is not indexed.
         """
         started = time.perf_counter()
+        question, note = check_question(question, self.settings.max_question_chars)  # QuestionError: a usage error
+        history = check_history(history, self.settings.max_question_chars)
         llm = check_name(llm or self.settings.llm)
-        k = k or self.settings.top_k
+        k = check_k(k) or self.settings.top_k
         language = detect_language(question)
         retriever = self.retriever(collection)
         query = resolve_query(question, history, self._rewriter(llm))
@@ -178,6 +184,8 @@ class Assistant:
         earlier = [text for _, text in history or []]
         answer = yield from self._answer(question, query, language, found, k, llm, retriever, earlier)
         answer.question, answer.query, answer.language = question, query, language
+        if note:
+            answer.notes.insert(0, note)
         answer.timings = {
             "retrieve": retrieved - started,
             "answer": time.perf_counter() - retrieved,

@@ -180,7 +180,7 @@ def test_load_auth_forms(tmp_path):
 
 
 def test_highlight_escapes_and_marks_the_quote():
-    from assistant.ui.api import clip_question
+    from assistant.answering.questions import clip_question
     from assistant.ui.html import highlight
 
     assert highlight("a <b> quote & more", "quote") == 'a &lt;b&gt; <mark class="quote">quote</mark> &amp; more'

@@ -31,7 +31,7 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from starlette.background import BackgroundTask
 from starlette.exceptions import HTTPException
 
-from assistant.answering.questions import clip_question
+from assistant.answering.questions import QuestionError, check_question
 from assistant.api.replies import completion, completion_events, error_object
 from assistant.api.schemas import ChatRequest, RequestError, conversation
 from assistant.config import Settings
@@ -168,7 +168,10 @@ def create_api(assistant: Assistant, settings: Settings) -> FastAPI:
         if body.n not in (None, 1):
             raise RequestError("only n=1 is supported", param="n")
         question, history = conversation(body.messages)
-        question, note = clip_question(question, settings.max_question_chars)
+        try:
+            question, note = check_question(question, settings.max_question_chars)
+        except QuestionError as exc:
+            raise RequestError(str(exc), param="messages") from None
         slot, streaming = _Slot(answering), False
         try:
             items = _answer_items(assistant, question, note, collection, llm, history)

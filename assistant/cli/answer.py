@@ -6,6 +6,7 @@ import sys
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from assistant.cli.common import (
     CollectionOpt,
@@ -36,15 +37,15 @@ def _assistant(llm: str | None):
 
 def print_answer(answer) -> None:
     """Answer text, then its citations (or, on abstention, the closest passages) and notes."""
-    out.print(answer.text, highlight=False)
+    out.print(answer.text, markup=False, highlight=False)  # reading text is never Rich markup
     for c in answer.citations:
         where = f" ({c.location})" if c.location else ""
-        out.print(f"  [{c.n}] {c.title}{where}: [dim]{c.quote[:200]}[/]", highlight=False)
+        out.print(f"  \\[{c.n}] {escape(c.title + where)}: [dim]{escape(c.quote[:200])}[/]", highlight=False)
     if answer.abstained:
         for p in answer.passages[:3]:
-            out.print(f"  - {p.chunk.title}: [dim]{p.chunk.text[:160]}[/]", highlight=False)
+            out.print(f"  - {escape(p.chunk.title)}: [dim]{escape(p.chunk.text[:160])}[/]", highlight=False)
     for note in answer.notes:
-        out.print(f"[yellow]note:[/] {note}", highlight=False)
+        out.print(f"[yellow]note:[/] {escape(note)}", highlight=False)
 
 
 def ask(
@@ -76,6 +77,7 @@ def chat(
 ) -> None:
     """A terminal conversation: follow-up questions are read in context. Empty line or 'exit' ends it."""
     from assistant.answering.conversation import Conversation
+    from assistant.answering.questions import QuestionError
     from assistant.types import Answer
 
     with handle_errors():
@@ -83,13 +85,16 @@ def chat(
         streaming = (llm or conversation.assistant.settings.llm) != "extractive"
         err.print("Ask about the readings (empty line or 'exit' to quit).")
         for question in _questions():
-            for item in conversation.stream(question):
-                if isinstance(item, Answer):
-                    if streaming:
-                        out.print("\n[bold]checked answer:[/]")
-                    print_answer(item)
-                elif streaming:
-                    out.print(item, end="", highlight=False)
+            try:
+                for item in conversation.stream(question):
+                    if isinstance(item, Answer):
+                        if streaming:
+                            out.print("\n[bold]checked answer:[/]")
+                        print_answer(item)
+                    elif streaming:
+                        out.print(item, end="", markup=False, highlight=False)
+            except QuestionError as exc:  # one bad line does not end the conversation
+                err.print("[bold red]error:[/]", escape(str(exc)), soft_wrap=True)
 
 
 def _questions():

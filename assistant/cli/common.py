@@ -11,9 +11,11 @@ from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from assistant.answering.questions import MAX_K, QuestionError
 from assistant.config import Settings, load_settings, offline_environment
 from assistant.errors import AssistantError, EmbedderError, StoreError
 from assistant.index.progress import SyncProgress
@@ -29,7 +31,7 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object ins
 LlmOpt = Annotated[
     Optional[str], typer.Option("--llm", help="extractive (default), hf:<model>, ollama:<model>, openai:<model>.")
 ]
-KOpt = Annotated[Optional[int], typer.Option("-k", min=1, max=50, help="Passages given to the answerer.")]
+KOpt = Annotated[Optional[int], typer.Option("-k", min=1, max=MAX_K, help="Passages given to the answerer.")]
 
 
 class UsageError(AssistantError):
@@ -54,8 +56,8 @@ def handle_errors():
     """Turn known errors into a clear message and exit code 2."""
     try:
         yield
-    except (UsageError, EmbedderError, StoreError) as exc:
-        err.print(f"[bold red]error:[/] {exc}", soft_wrap=True)
+    except (UsageError, EmbedderError, StoreError, QuestionError) as exc:
+        err.print("[bold red]error:[/]", escape(str(exc)), soft_wrap=True)
         raise typer.Exit(2) from None
 
 
@@ -81,7 +83,7 @@ class RichSyncProgress(SyncProgress):
             self._progress.advance(self._task, n)
 
     def message(self, text: str) -> None:
-        self._progress.console.print(f"[yellow]{text}[/]")
+        self._progress.console.print(f"[yellow]{escape(text)}[/]")
 
 
 def rich_progress() -> Progress:
@@ -107,8 +109,8 @@ def print_sync_report(report) -> None:
     )
     out.print(table)
     for message in report.messages:
-        out.print(f"[yellow]{message}[/]")
+        out.print(f"[yellow]{escape(message)}[/]")
     if report.embedded == 0:
         out.print("nothing to embed: every chunk was already in the index or the vector cache")
     for failure in report.failed:
-        out.print(f"[red]skipped[/] {failure['path']}: {failure['error']}")
+        out.print(f"[red]skipped[/] {escape(failure['path'])}: {escape(failure['error'])}", highlight=False)

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from assistant.cli.common import (
@@ -114,11 +115,11 @@ def _run(settings, question_sets, collection, llm):
 
 
 def rich_table(title: str, header: list[str], rows: list[list[str]]) -> Table:
-    table = Table(title=title)
+    table = Table(title=escape(title))
     for i, column in enumerate(header):
         table.add_column(column, justify="left" if i == 0 else "right", no_wrap=i == 0)
     for row in rows:
-        table.add_row(*row)
+        table.add_row(*(escape(str(cell)) for cell in row))  # question and reading text is never Rich markup
     return table
 
 
@@ -146,7 +147,7 @@ def print_run(run, comparison, failures, paths) -> None:
             header, rows = report.change_rows(comparison.worse)
             out.print(rich_table("got worse (questions in report.md)", header[:-1], [r[:-1] for r in rows]))
     for failure in failures or []:
-        out.print(f"[red]FAILED[/] {failure}")
+        out.print(f"[red]FAILED[/] {escape(str(failure))}")
     if failures == []:
         out.print("[green]all thresholds met[/]")
     out.print(f"wrote {paths[0]} and {paths[1]}")

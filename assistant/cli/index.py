@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from assistant.cli.common import (
@@ -14,6 +15,7 @@ from assistant.cli.common import (
     RichSyncProgress,
     UsageError,
     emit_json,
+    err,
     handle_errors,
     out,
     print_sync_report,
@@ -51,23 +53,28 @@ def search(
     as_json: JsonOpt = False,
 ) -> None:
     """Hybrid retrieval only: the passages that best match QUERY."""
+    from assistant.answering.questions import check_question
     from assistant.retrieval.retriever import open_retriever
 
     with handle_errors():
         if mode not in ("hybrid", "dense", "bm25"):
             raise UsageError("--mode must be hybrid, dense or bm25")
         settings = settings_from()
+        query, note = check_question(query, settings.max_question_chars)
+        if note:
+            err.print(f"[yellow]note:[/] {escape(note)}", highlight=False)
         retriever = open_retriever(settings, collection)
         passages = retriever.search(query, k, mode)
     name = retriever.index.name
     if as_json:
         emit_json({"query": query, "collection": name, "results": [p.to_json(scores=True) for p in passages]})
         return
-    table = Table(title=f"{query}  ({name})", show_lines=True)
+    table = Table(title=escape(f"{query}  ({name})"), show_lines=True)
     for column in ("#", "score", "source", "location", "text"):
         table.add_column(column)
     for p in passages:
-        table.add_row(str(p.rank), f"{p.score:.3f}", p.chunk.source, p.chunk.location, p.chunk.text[:300])
+        cells = (p.chunk.source, p.chunk.location, p.chunk.text[:300])  # reading text is never Rich markup
+        table.add_row(str(p.rank), f"{p.score:.3f}", *(escape(cell) for cell in cells))
     out.print(table)
 
 

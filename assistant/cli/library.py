@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from assistant.cli.common import (
@@ -52,13 +53,13 @@ def add(
 
 def _print_add(report) -> None:
     if report.created:
-        out.print(f"created collection [bold]{report.collection}[/] in {report.folder}")
+        out.print(f"created collection [bold]{escape(report.collection)}[/] in {escape(str(report.folder))}")
     for item in report.added:
-        out.print(f"[green]added[/] {item['file']} as {item['stored']} ({item['title']})")
+        out.print("[green]added[/]", escape("{file} as {stored} ({title})".format(**item)))
     for item in report.duplicates:
-        out.print(f"[yellow]duplicate[/] {item['file']}: same content as {item['existing']}, not added again")
+        out.print("[yellow]duplicate[/]", escape("{file}: same content as {existing}, not added again".format(**item)))
     for item in report.refused:
-        out.print(f"[red]refused[/] {item['file']}: {item['error']}")
+        out.print("[red]refused[/]", escape("{file}: {error}".format(**item)))
     if report.sync:
         print_sync_report(report.sync)
 
@@ -79,9 +80,9 @@ def remove(
         emit_json(report.to_json())
     else:
         for source in report.removed:
-            out.print(f"[green]removed[/] {source}")
+            out.print(f"[green]removed[/] {escape(source)}")
         for item in report.missing:
-            out.print(f"[red]not found[/] {item['doc']}: {item['error']}")
+            out.print("[red]not found[/]", escape("{doc}: {error}".format(**item)))
         if report.sync:
             print_sync_report(report.sync)
     if report.missing:
@@ -106,12 +107,12 @@ def collections(ctx: typer.Context, as_json: JsonOpt = False) -> None:
     for row in rows:
         name = f"{row['name']} (default)" if row["default"] else row["name"]
         table.add_row(
-            name,
+            escape(name),
             str(row["documents"]),
             str(row["chunks"]),
-            row["embedder"] or "-",
+            escape(row["embedder"] or "-"),
             row["synced_at"] or "never",
-            row["folder"],
+            escape(row["folder"]),
         )
     out.print(table)
 
@@ -137,7 +138,7 @@ def collections_remove(
         emit_json(result)
         return
     kept = "files deleted" if result["files_removed"] else f"files kept in {result['folder']}"
-    out.print(f"removed collection [bold]{name}[/] ({kept})")
+    out.print(f"removed collection [bold]{escape(name)}[/] ({escape(kept)})")
 
 
 def register(app: typer.Typer) -> None:

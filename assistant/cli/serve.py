@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
+from rich.markup import escape
 
 from assistant.cli.common import CollectionOpt, UsageError, err, handle_errors, settings_from
 
@@ -133,7 +134,7 @@ def _watch(settings):
 
     def report(name, result, error):
         if error is not None:
-            err.print(f"[red]watch: sync of {name!r} failed:[/] {error}", soft_wrap=True)
+            err.print(f"[red]watch: sync of {escape(repr(name))} failed:[/] {escape(str(error))}", soft_wrap=True)
         elif result.added or result.updated or result.removed or result.failed:
             err.print(
                 f"watch: {name}: +{len(result.added)} ~{len(result.updated)} -{len(result.removed)} "

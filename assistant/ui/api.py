@@ -8,7 +8,7 @@ from typing import Any
 
 import gradio as gr
 
-from assistant.answering.questions import clip_question
+from assistant.answering.questions import QuestionError, check_history, check_question
 from assistant.errors import AssistantError, LLMError, StoreError
 from assistant.types import Answer
 from assistant.ui.context import ANSWER_QUEUE, UIContext
@@ -31,7 +31,7 @@ def run_stream(
         yield from assistant.stream(
             question, collection=collection or None, llm=llm or None, k=int(k) if k else None, history=history or None
         )
-    except (StoreError, LLMError) as exc:
+    except (StoreError, LLMError, QuestionError) as exc:
         raise UserError(str(exc)) from None
 
 
@@ -47,9 +47,10 @@ def stream_json(
     assistant, settings, message: str, collection: str, llm: str, k: int, history: list[tuple[str, str]] | None
 ) -> Iterator[dict[str, Any]]:
     """``{"partial": text so far}`` objects while the answer streams, then the answer object."""
-    question, note = clip_question(message, settings.max_question_chars)
-    if not question:
-        raise gr.Error("Empty question.")
+    try:
+        question, note = check_question(message, settings.max_question_chars)
+    except QuestionError as exc:
+        raise gr.Error(str(exc), print_exception=False) from None
     text = ""
     try:
         for item in run_stream(assistant, question, collection, llm, k, history):
@@ -59,7 +60,7 @@ def stream_json(
             else:
                 yield answer_json(item, note)
     except UserError as exc:
-        raise gr.Error(str(exc)) from None
+        raise gr.Error(str(exc), print_exception=False) from None
 
 
 def ask_json(
@@ -88,7 +89,10 @@ def register_api(ctx: UIContext) -> None:
         """One chat turn. history: previous [question, answer] pairs, oldest first.
 
         Streams {"partial": text} objects, then the final answer object (as /ask)."""
-        pairs = [(str(q), str(a)) for q, a in (history or [])]
+        try:
+            pairs = check_history(history, settings.max_question_chars)
+        except QuestionError as exc:
+            raise gr.Error(str(exc), print_exception=False) from None
         yield from stream_json(assistant, settings, message, collection, llm, k, history=pairs)
 
     gr.api(ask, api_name="ask", concurrency_id=ANSWER_QUEUE)

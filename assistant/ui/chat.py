@@ -12,8 +12,9 @@ from typing import Any
 import gradio as gr
 from markupsafe import Markup, escape
 
+from assistant.answering.questions import EMPTY, clip_question
 from assistant.types import Answer
-from assistant.ui.api import UserError, clip_question, run_stream
+from assistant.ui.api import UserError, run_stream
 from assistant.ui.context import ANSWER_QUEUE
 from assistant.ui.html import EMPTY_SOURCES, SEARCHING, render_sources
 
@@ -41,7 +42,8 @@ def answer_message(answer: Answer, note: str | None = None) -> str:
 def respond(ctx, message: str, chat: list, turns: list, collection: str, llm: str, k: float):
     """One chat turn: yields (textbox, chat, turns, sources) as the answer streams."""
     question, note = clip_question(message, ctx.settings.max_question_chars)
-    if not question:
+    if not question:  # nothing to ask: say so, keep the conversation as it is
+        gr.Warning(EMPTY)
         yield "", chat, turns, gr.skip()
         return
     chat = [*chat, {"role": "user", "content": question}, {"role": "assistant", "content": "…"}]
