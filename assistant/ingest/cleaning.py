@@ -1,6 +1,6 @@
 """Cleaning shared by every format: blocks of a loaded file are cleaned (ftfy, stray mojibake,
 spaces) and joined into one text with page and section markers; bytes are decoded; YAML front
-matter is split off."""
+matter is split off (``python-frontmatter``)."""
 
 from __future__ import annotations
 
@@ -114,18 +114,22 @@ def decode_text(data: bytes) -> str:
     return str(best)
 
 
-_FRONT = re.compile(r"\A---[ \t]*\n(.*?)\n(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.S)
-
-
 def split_front_matter(text: str) -> tuple[dict[str, Any], str]:
-    """Return (metadata, body) for text that may open with a YAML front-matter block."""
-    match = _FRONT.match(text)
-    if not match:
+    """Return (metadata, body) for text that may open with a YAML front-matter block
+    (``python-frontmatter``'s YAML handler: ``---`` lines around it, read with ``yaml.SafeLoader``)."""
+    from frontmatter.default_handlers import YAMLHandler
+
+    handler = YAMLHandler()
+    if not handler.detect(text):
         return {}, text
     try:
-        meta = yaml.safe_load(match.group(1)) or {}
+        front, body = handler.split(text)
+    except ValueError:  # no closing ``---``: not front matter
+        return {}, text
+    try:
+        meta = handler.load(front) or {}
     except yaml.YAMLError as exc:
         raise IngestError(f"front matter is not valid YAML ({exc.__class__.__name__}): fix it") from exc
     if not isinstance(meta, dict):
         raise IngestError("front matter must be a YAML mapping (key: value lines)")
-    return meta, text[match.end() :]
+    return meta, body.lstrip("\n")
