@@ -20,17 +20,43 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def noans_threshold(preds, share: float = 0.80) -> float:
+    """The lowest threshold that still declines ``share`` of the NoAns questions of ``preds``."""
+    no_margins = sorted(p.span.margin for p in preds if p.example.impossible)
+    return no_margins[int(share * len(no_margins))]
+
+
+def cross_fitted(preds, choose) -> dict:
+    """Held-out figures for a threshold rule: the paragraphs are split in two folds; each fold is scored
+    at the threshold ``choose`` picks on the other fold, and the two folds' questions are pooled."""
+    from assistant.models.reader_eval import Prediction, scores
+
+    contexts = sorted({p.example.context for p in preds})
+    fold_of = {c: i % 2 for i, c in enumerate(contexts)}
+    folds: list[list[Prediction]] = [[p for p in preds if fold_of[p.example.context] == k] for k in (0, 1)]
+    parts = [scores(folds[k], choose(folds[1 - k])) for k in (0, 1)]
+    pooled = {}
+    for key in ("HasAns_exact", "HasAns_f1", "HasAns_answered", "NoAns_accuracy", "overall_exact", "overall_f1"):
+        weight = "n_no" if key.startswith("NoAns") else "n_has"
+        if key.startswith("overall"):
+            total = sum(p["n_has"] + p["n_no"] for p in parts)
+            pooled[key] = sum(p[key] * (p["n_has"] + p["n_no"]) for p in parts) / total
+        else:
+            pooled[key] = sum(p[key] * p[weight] for p in parts) / sum(p[weight] for p in parts)
+    pooled["thresholds"] = [p["threshold"] for p in parts]
+    return pooled
+
+
 def quality(reader, valid) -> dict:
     from assistant.models.reader_eval import predict, scores, tune_threshold
 
     preds, per_passage = predict(reader, valid)
-    tuned = tune_threshold(preds)
-    no_margins = sorted(p.span.margin for p in preds if p.example.impossible)
-    at_080 = no_margins[int(0.80 * len(no_margins))]  # the lowest threshold that still declines 80% of NoAns
     return {
         "shipped_threshold": scores(preds, reader.config.threshold),
-        "retuned_threshold": scores(preds, tuned),
-        "noans_0.80_threshold": scores(preds, at_080),
+        "retuned_threshold": scores(preds, tune_threshold(preds)),
+        "noans_0.80_threshold": scores(preds, noans_threshold(preds)),
+        "held_out_best_f1_rule": cross_fitted(preds, tune_threshold),
+        "held_out_noans_0.80_rule": cross_fitted(preds, noans_threshold),
         "seconds_per_passage_batched": per_passage,
         "load_avg": os.getloadavg()[0],
     }
@@ -85,6 +111,13 @@ def print_row(name: str, r: dict) -> None:
             f"F1 {s['HasAns_f1']:.3f} (forced-span F1 {s['HasAns_span_f1_forced']:.3f}, answered "
             f"{s['HasAns_answered']:.3f}) | NoAns acc {s['NoAns_accuracy']:.3f} | overall EM {s['overall_exact']:.3f} "
             f"F1 {s['overall_f1']:.3f} | n {s['n_has']}+{s['n_no']}"
+        )
+    for key in ("held_out_best_f1_rule", "held_out_noans_0.80_rule"):
+        s = r[key]
+        print(
+            f"{name} {key} (two folds by paragraph, thresholds {s['thresholds'][0]:.3f} / {s['thresholds'][1]:.3f}, "
+            f"held out): HasAns EM {s['HasAns_exact']:.3f} F1 {s['HasAns_f1']:.3f} (answered {s['HasAns_answered']:.3f})"
+            f" | NoAns acc {s['NoAns_accuracy']:.3f} | overall EM {s['overall_exact']:.3f} F1 {s['overall_f1']:.3f}"
         )
     print(
         f"{name} latency: read(q, 5 chunks) p50 {r['read_5_passages_p50_ms']:.0f} ms, p95 "

@@ -31,6 +31,20 @@ def test_a_span_leads_the_answer_and_is_marked_in_its_citation(assistant):
     assert answer.to_json()["citations"][citation.n - 1]["answer_start"] == citation.answer_start
 
 
+def test_a_span_below_the_readers_own_threshold_leads_when_its_sentence_is_among_the_best(assistant):
+    from assistant.answering.reading import SPAN_FLOOR
+
+    question = "Dengan domain konvensional apa saja ruang siber dibandingkan dalam esai?"
+    retriever = assistant.retriever()
+    evidence = assistant.evidence(question, retriever.search(question, 10), 5, retriever)
+    span = evidence.reading.spans[0] if evidence.reading else None
+    assert span is not None and SPAN_FLOOR <= span.margin <= 0  # the reader alone would not answer
+    answer = assistant.ask(question)
+    assert answer.short_answer and answer.short_answer.lower().strip(" .") == "darat, udara, dan laut"
+    assert answer.text.startswith("Jawaban singkat: ")
+    assert any(c.source == SOURCE and c.answer_start is not None for c in answer.citations)
+
+
 def test_the_reader_finds_no_answer_in_a_near_miss(assistant):
     from assistant.service import SIGNAL_DEPTH
 

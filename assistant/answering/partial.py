@@ -71,7 +71,10 @@ def partial_answer(
     """What the source says (``raised``) and what a related reading that continues it says (its best
     sentences, with the reader's span); None when no reading's sentence is available."""
     others = [s for s in sentences if s.passage.chunk.metadata.get("kind") != "source"]
-    span = reading.without(lambda s: s.passage.chunk.metadata.get("kind") == "source").best if reading else None
+    # Only a span the reader itself vouches for: a weaker one may come from a reading that does not continue it.
+    span = (
+        reading.without(lambda s: s.passage.chunk.metadata.get("kind") == "source").best_answering if reading else None
+    )
     picked = with_span(span, others, limit)
     if not picked:
         return None

@@ -125,8 +125,11 @@ class SentenceScorer:
         return found
 
 
+SELECT_WINDOW = 0.03  # sentences quoted beside the best one score within this of it
+
+
 def select_sentences(
-    candidates: list[Sentence], limit: int = 3, window: float = 0.03, redundancy: float = 0.93
+    candidates: list[Sentence], limit: int = 3, window: float = SELECT_WINDOW, redundancy: float = 0.93
 ) -> list[Sentence]:
     """Pick the best sentence and up to ``limit - 1`` more that are nearly as relevant
     (within ``window``) and do not repeat one already picked (cosine below ``redundancy``)."""
