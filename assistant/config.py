@@ -84,8 +84,17 @@ class Settings(BaseSettings):
     max_upload_mb: float = 25.0
 
     @field_validator("chunk_overlap")
+    login_max_failures: int = Field(
+        5, ge=1, description="Failed logins (or wrong API keys) from one address before it is locked out."
+    )
+    login_lockout_seconds: float = Field(
+        30.0, ge=0, description="First lockout after too many failed logins (doubles with each further failure)."
+    )
     @classmethod
     def _overlap_smaller(cls, v: int, info) -> int:
+    queue_size: int = Field(
+        64, ge=0, description="Requests that may wait for an answering slot (web app and API); more get 'busy'."
+    )
         size = info.data.get("chunk_size", 900)
         if v < 0 or v >= size:
             raise ValueError(f"chunk_overlap must be between 0 and chunk_size ({size})")

@@ -3,7 +3,8 @@
 The command line (and so ``assistant serve``) calls :func:`log_to_file` once its settings are
 known; nothing is configured on import. The file is ``<data folder>/logs/assistant.log``, rotated
 at 1 MB with two old files kept. It receives the ``assistant`` loggers from INFO up, e.g. the
-parsing libraries' messages about each PDF (:mod:`assistant.ingest.library_logs`).
+parsing libraries' messages about each PDF (:mod:`assistant.ingest.library_logs`). Secrets are
+redacted from every line (:mod:`assistant.redaction`).
 """
 
 from __future__ import annotations
@@ -14,8 +15,23 @@ from logging.handlers import RotatingFileHandler
 from pathlib import Path
 
 from assistant.config import Settings
+from assistant.redaction import configured_secrets, redact
 
 _lock = threading.Lock()
+FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+class RedactingFormatter(logging.Formatter):
+    """The log line format, with secrets redacted from every line (tracebacks included)."""
+
+    def __init__(self, secrets: list[str]) -> None:
+        super().__init__(FORMAT)
+        self.secrets = secrets
+
+    def format(self, record: logging.LogRecord) -> str:
+        return redact(super().format(record), self.secrets)
+
+
 _handler: RotatingFileHandler | None = None
 
 
@@ -35,7 +51,7 @@ def log_to_file(settings: Settings) -> Path:
             return path
         path.parent.mkdir(parents=True, exist_ok=True)
         handler = RotatingFileHandler(path, maxBytes=1_000_000, backupCount=2, encoding="utf-8", delay=True)
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        handler.setFormatter(RedactingFormatter(configured_secrets(settings)))
         if _handler is not None:
             logger.removeHandler(_handler)
             _handler.close()

@@ -146,6 +146,7 @@ class Answer:
     confidence: float | None = None
     short_answer: str | None = None  # the reader's span, verbatim from the first citation's passage
     partial: bool = False  # the source text only raises the topic; a related reading continues it
+    fallback: str | None = None  # why the LLM asked for failed (this is then the extractive answer)
 
     def to_json(self) -> dict[str, Any]:
         """The ``assistant ask --json`` object (the CLI contract in DESIGN.md, plus the README's
@@ -159,6 +160,7 @@ class Answer:
             "llm": self.llm,
             "short_answer": self.short_answer,
             "partial_answer": self.partial,  # ("partial" names the streamed chunks of /chat)
+            "fallback": self.fallback,
             "citations": [c.to_json() for c in self.citations],
             "seconds": round(self.timings.get("total", 0.0), 4),
             "timings": {k: round(v, 4) for k, v in self.timings.items()},

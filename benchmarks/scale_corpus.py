@@ -14,11 +14,12 @@
 
 from __future__ import annotations
 
-import json
 import random
 from pathlib import Path
 
 import numpy as np
+
+from benchmarks import common
 
 PER_FILE = 100
 NOISE = 0.025  # per dimension: |noise|^2 ~ 384 * 0.025^2 = 0.24, cosine ~0.9 to the source vector
@@ -26,11 +27,8 @@ EMBEDDER = "e5-small-q4"
 
 
 def tydi_passages(data: Path) -> list[str]:
-    path = data / "tydiqa-id" / "corpus.jsonl"
-    if not path.exists():
-        raise SystemExit(f"{path} not found: pass --data pointing at the shared data folder")
-    with path.open(encoding="utf-8") as fh:
-        return [json.loads(line)["text"] for line in fh if line.strip()]
+    """Every TyDi-id passage of the shared data folder ``data``."""
+    return common.tydi_passages(data / "tydiqa-id" / "corpus.jsonl")
 
 
 def real_vectors(source_cache: Path, texts: list[str]) -> dict[str, np.ndarray]:

@@ -11,7 +11,8 @@ against, as in the web app's chat.
 When login is configured (``ASSISTANT_AUTH``), or an API key is set, every request needs
 ``Authorization: Bearer <ASSISTANT_API_KEY>``; the key is never logged or echoed. Errors have
 OpenAI's shape (``{"error": {"message", "type", "param", "code"}}``) and status codes: 400 bad
-request, 401 no or wrong key, 404 unknown model or route.
+request, 401 no or wrong key, 404 unknown model or route, 503 when ``concurrency_limit`` requests are
+being answered and ``queue_size`` more are waiting (try again later; ``Retry-After`` says when).
 
 >>> api = create_api(assistant, settings)            # doctest: +SKIP
 >>> parent.mount("/v1", api)                         # doctest: +SKIP
@@ -21,7 +22,7 @@ from __future__ import annotations
 
 import secrets
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Any
 
@@ -44,6 +45,7 @@ NO_KEY = (
     "this server has login enabled, so its API needs a key: set ASSISTANT_API_KEY on the server "
     "and send it as 'Authorization: Bearer <key>'"
 )
+BUSY = "the server is busy answering other questions: try again in a few seconds"
 WRONG_KEY = "missing or wrong API key: send 'Authorization: Bearer <key>' with the server's ASSISTANT_API_KEY"
 
 
@@ -94,7 +96,9 @@ def resolve_model(assistant: Assistant, model: str) -> tuple[str, str]:
 
 
 def _error(exc: RequestError) -> JSONResponse:
-    return JSONResponse(error_object(str(exc), exc.status, exc.code, exc.param), status_code=exc.status)
+    headers = {"Retry-After": "5"} if exc.status == 503 else None
+    body = error_object(str(exc), exc.status, exc.code, exc.param)
+    return JSONResponse(body, status_code=exc.status, headers=headers)
 
 
 def _install_error_handlers(api: FastAPI) -> None:
@@ -151,7 +155,7 @@ def create_api(assistant: Assistant, settings: Settings) -> FastAPI:
         dependencies=[Depends(_key_check(settings))],
     )
     _install_error_handlers(api)
-    answering = threading.BoundedSemaphore(max(1, settings.concurrency_limit))
+    answering = _Slots(max(1, settings.concurrency_limit), max(0, settings.queue_size))
 
     @api.get("/models")
     def models() -> dict[str, Any]:
@@ -172,7 +176,7 @@ def create_api(assistant: Assistant, settings: Settings) -> FastAPI:
             question, note = check_question(question, settings.max_question_chars)
         except QuestionError as exc:
             raise RequestError(str(exc), param="messages") from None
-        slot, streaming = _Slot(answering), False
+        slot, streaming = answering.take(), False
         try:
             items = _answer_items(assistant, question, note, collection, llm, history)
             first = next(items)  # usage errors (an LLM that cannot load) still get a status code
@@ -219,20 +223,42 @@ def _last(first: str | Answer, rest: Iterator[str | Answer]) -> Answer:
     return answer
 
 
+class _Slots:
+    """``limit`` answering slots and at most ``queue`` requests waiting for one; a request beyond
+    that is refused at once with 503 (``server_busy``, with ``Retry-After``), as Gradio's queue
+    refuses past its ``max_size``, instead of piling up threads."""
+
+    def __init__(self, limit: int, queue: int) -> None:
+        self._semaphore = threading.BoundedSemaphore(limit)
+        self._capacity, self._admitted, self._lock = limit + queue, 0, threading.Lock()
+
+    def take(self) -> _Slot:
+        with self._lock:
+            if self._admitted >= self._capacity:
+                raise RequestError(BUSY, status=503, code="server_busy")
+            self._admitted += 1
+        self._semaphore.acquire()
+        return _Slot(self._semaphore, self._leave)
+
+    def _leave(self) -> None:
+        with self._lock:
+            self._admitted -= 1
+
+
 class _Slot:
     """One of the ``concurrency_limit`` answering slots, taken on creation and released once:
     when the answer is complete, the stream ends or the response is done (a client that goes
     away before the stream starts never runs the stream's ``finally``)."""
 
-    def __init__(self, semaphore: threading.BoundedSemaphore) -> None:
-        semaphore.acquire()
-        self._semaphore, self._held, self._lock = semaphore, True, threading.Lock()
+    def __init__(self, semaphore: threading.BoundedSemaphore, on_release: Callable[[], None]) -> None:
+        self._semaphore, self._held, self._lock, self._on_release = semaphore, True, threading.Lock(), on_release
 
     def release(self) -> None:
         with self._lock:
             if self._held:
                 self._held = False
                 self._semaphore.release()
+                self._on_release()
 
     def releasing(self, events: Iterator[str]) -> Iterator[str]:
         try:

@@ -151,3 +151,5 @@ def print_run(run, comparison, failures, paths) -> None:
     if failures == []:
         out.print("[green]all thresholds met[/]")
     out.print(f"wrote {paths[0]} and {paths[1]}")
+    if report.fallback_note(summary):
+        out.print(report.fallback_note(summary), style="bold yellow", markup=False, highlight=False)

@@ -82,9 +82,22 @@ ANSWER_METRICS = (
     "answered_rate",
     "token_f1",
     "exact_match",
+    "fallback_rate",
 )
 LATENCY_METRICS = ("retrieve_p50", "retrieve_p95", "answer_p50", "answer_p95", "total_p50", "total_p95")
-COUNT_METRICS = ("n", "answerable", "unanswerable", "abstained", "partial", "errors", "tp", "fp", "fn", "tn")
+COUNT_METRICS = (
+    "n",
+    "answerable",
+    "unanswerable",
+    "abstained",
+    "partial",
+    "errors",
+    "fallbacks",
+    "tp",
+    "fp",
+    "fn",
+    "tn",
+)
 METRICS = RETRIEVAL_METRICS + ANSWER_METRICS + LATENCY_METRICS + COUNT_METRICS
 
 

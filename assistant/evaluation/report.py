@@ -15,7 +15,10 @@ from assistant.evaluation.results import severity
 from assistant.evaluation.runner import EvalRun
 
 MAIN_METRICS = (
-    RETRIEVAL_METRICS + ANSWER_METRICS + LATENCY_METRICS + ("n", "answerable", "unanswerable", "abstained", "errors")
+    RETRIEVAL_METRICS
+    + ANSWER_METRICS
+    + LATENCY_METRICS
+    + ("n", "answerable", "unanswerable", "abstained", "errors", "fallbacks")
 )
 SPLIT_METRICS = (
     "n",
@@ -40,6 +43,7 @@ METRIC_HELP = {
     "abstention_*": "positive class = abstained on an unanswerable question (abstention_recall = share declined)",
     "answered_rate": "share of answerable questions answered (not abstained)",
     "token_f1": "token F1 of the answer against reference_answer (answerable questions that have one)",
+    "fallback_rate": "share of questions answered by the extractive fallback because the LLM failed",
     "*_p50 / *_p95": "latency percentiles in seconds per stage",
 }
 
@@ -183,6 +187,9 @@ def _context_lines(summary: dict) -> list[str]:
         f"{settings.get('rerank_model')}, abstain_threshold {settings.get('abstain_threshold')}",
         f"- run: {summary.get('created')}, {summary.get('seconds')} s; verdicts {summary.get('verdicts')}",
     ]
+    note = fallback_note(summary)
+    if note:
+        lines.append(f"- **{note}**")
     if summary.get("missing_quotes"):
         missing = summary["missing_quotes"]
         lines.append(
@@ -190,6 +197,18 @@ def _context_lines(summary: dict) -> list[str]:
             "found): " + "; ".join(shorten(q, 60) for q in missing[:5])
         )
     return lines
+
+
+def fallback_note(summary: dict) -> str:
+    """``"N of M answers came from the extractive fallback (the LLM failed: reason)"``, or empty."""
+    fallbacks = summary.get("fallbacks") or {}
+    if not fallbacks.get("count"):
+        return ""
+    reasons = "; ".join(f"{shorten(reason, 120)} ×{n}" for reason, n in fallbacks.get("reasons", {}).items())
+    return (
+        f"{fallbacks['count']} of {fallbacks['of']} answers came from the extractive fallback, not from "
+        f"{summary.get('llm')} (the LLM failed: {reasons})"
+    )
 
 
 def render_markdown(

@@ -44,6 +44,7 @@ class QuestionResult:
     exact_match: float | None = None
     verdict: str = ""
     error: str | None = None
+    fallback: str | None = None  # why the LLM failed when the answer is the extractive fallback
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -125,6 +126,7 @@ def score_question(
         result.timings = {k: round(v, 4) for k, v in answer.timings.items()}
         result.citations = [citation_row(c, chunks, judge, item.gold_quotes) for c in answer.citations]
         result.partial, result.short_answer = answer.partial, answer.short_answer
+        result.fallback = answer.fallback
         if item.reference_answer:  # the short answer when the reader gave one, else the whole reply
             prediction = answer.short_answer if answer.short_answer and not answer.partial else answer.text
             result.token_f1 = token_f1(prediction, item.reference_answer)

@@ -21,6 +21,7 @@ from assistant.evaluation.relevance import RelevanceJudge
 from assistant.evaluation.results import QuestionResult, score_question, verdict
 from assistant.evaluation.sets import EvalItem, QuestionSet
 from assistant.evaluation.summaries import summarize
+from assistant.redaction import redact_for
 from assistant.types import Answer, Chunk, Passage
 
 Progress = Callable[[int, int, str], None]
@@ -45,7 +46,8 @@ def ask_item(
     try:
         answer = assistant.ask(item.question, collection=collection, llm=llm, history=history or None)
     except Exception as exc:  # one failing question is recorded, not fatal to the run
-        return None, [], f"{type(exc).__name__}: {exc}"[:500], time.perf_counter() - started
+        error = redact_for(assistant.settings, f"{type(exc).__name__}: {exc}")[:500]
+        return None, [], error, time.perf_counter() - started
     seconds = time.perf_counter() - started
     ranking = assistant.retriever(collection).search(answer.query or item.question, RANK_DEPTH)
     return answer, ranking, None, seconds

@@ -31,6 +31,7 @@ def group_metrics(results: Sequence[QuestionResult]) -> dict[str, float | int | 
         quote_validity=ratio(sum(c["quote_valid"] for c in all_cites), len(all_cites)),
         token_f1=_mean(r.token_f1 for r in answerable),
         exact_match=_mean(r.exact_match for r in answerable),
+        fallback_rate=ratio(sum(bool(r.fallback) for r in ran), len(ran)),
     )
     metrics.update(abstention_scores([r.answerable for r in ran], [r.declined for r in ran]))
     for stage in ("retrieve", "answer", "total"):
@@ -43,6 +44,7 @@ def group_metrics(results: Sequence[QuestionResult]) -> dict[str, float | int | 
         abstained=sum(r.abstained for r in ran),
         partial=sum(r.partial for r in ran),
         errors=len(results) - len(ran),
+        fallbacks=sum(bool(r.fallback) for r in ran),
     )
     return {k: (round(v, 4) if isinstance(v, float) else v) for k, v in metrics.items()}
 
@@ -77,4 +79,16 @@ def summarize(results: Sequence[QuestionResult], set_names: Sequence[str], conte
         if members:
             groups[name] = group_metrics(members)
     verdicts = {v: sum(r.verdict == v for r in results) for v in VERDICTS}
-    return {**(context or {}), "verdicts": verdicts, "groups": groups}
+    return {**(context or {}), "verdicts": verdicts, "fallbacks": fallback_summary(results), "groups": groups}
+
+
+def fallback_summary(results: Sequence[QuestionResult], reasons: int = 3) -> dict[str, Any]:
+    """How many answers came from the extractive fallback because the LLM failed, their share of
+    the questions that ran, and the most frequent reasons (with their counts)."""
+    ran = [r for r in results if not r.error]
+    fell = [r.fallback for r in ran if r.fallback]
+    counts: dict[str, int] = {}
+    for reason in fell:
+        counts[reason] = counts.get(reason, 0) + 1
+    top = sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:reasons]
+    return {"count": len(fell), "of": len(ran), "rate": ratio(len(fell), len(ran)), "reasons": dict(top)}

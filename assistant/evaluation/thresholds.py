@@ -1,4 +1,6 @@
-"""Thresholds (``--min``, ``--thresholds FILE``): ``group:metric >= value`` gates on a summary."""
+"""Thresholds (``--min``, ``--thresholds FILE``): ``group:metric >= value`` gates on a summary, and
+``group:metric <= value`` ceilings (the file's ``[max]`` table, e.g. ``fallback_rate = 0``: no answer
+may come from the extractive fallback of a failing LLM)."""
 
 from __future__ import annotations
 
@@ -12,18 +14,26 @@ from assistant.evaluation.metrics import METRICS
 
 @dataclass(frozen=True)
 class Threshold:
-    """``group:metric >= value`` (group ``all`` when not given)."""
+    """``group:metric >= value`` (``at_most``: ``<= value``; group ``all`` when not given)."""
 
     group: str
     metric: str
     value: float
+    at_most: bool = False
 
     @property
     def label(self) -> str:
         return self.metric if self.group == "all" else f"{self.group}:{self.metric}"
 
+    @property
+    def need(self) -> str:
+        return f"{'<=' if self.at_most else '>='} {self.value:g}"
 
-def parse_threshold(text: str) -> Threshold:
+    def fails(self, value: float) -> bool:
+        return value > self.value if self.at_most else value < self.value
+
+
+def parse_threshold(text: str, at_most: bool = False) -> Threshold:
     """Parse ``METRIC=VALUE`` or ``GROUP:METRIC=VALUE`` (e.g. ``source/en:recall@5=0.9``).
 
     Raises
@@ -42,20 +52,24 @@ def parse_threshold(text: str) -> Threshold:
         number = float(value)
     except ValueError:
         raise ValueError(f"threshold {text!r}: {value!r} is not a number") from None
-    return Threshold(group.strip() or "all", metric, number)
+    return Threshold(group.strip() or "all", metric, number, at_most)
 
 
 def load_thresholds(path: str | Path) -> list[Threshold]:
-    """Thresholds from a TOML file with a ``[min]`` table of ``"group:metric" = value``."""
+    """Thresholds from a TOML file with a ``[min]`` and/or a ``[max]`` table of ``"group:metric" = value``."""
     path = Path(path)
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise ValueError(f"cannot read thresholds {path}: {exc}") from exc
-    table = data.get("min")
-    if not isinstance(table, dict):
-        raise ValueError(f'{path}: needs a [min] table of "metric" = value')
-    return [parse_threshold(f"{key}={value}") for key, value in table.items()]
+    tables = {name: data.get(name) for name in ("min", "max") if name in data}
+    if not tables or not all(isinstance(table, dict) for table in tables.values()):
+        raise ValueError(f'{path}: needs a [min] or [max] table of "metric" = value')
+    return [
+        parse_threshold(f"{key}={value}", at_most=name == "max")
+        for name, table in tables.items()
+        for key, value in table.items()
+    ]
 
 
 def check_thresholds(summary: dict, thresholds: Sequence[Threshold]) -> list[str]:
@@ -64,11 +78,11 @@ def check_thresholds(summary: dict, thresholds: Sequence[Threshold]) -> list[str
     for t in thresholds:
         group = summary.get("groups", {}).get(t.group)
         if group is None:
-            failures.append(f"{t.label}: no group {t.group!r} in this run (need >= {t.value:g})")
+            failures.append(f"{t.label}: no group {t.group!r} in this run (need {t.need})")
             continue
         value = group.get(t.metric)
         if value is None:
-            failures.append(f"{t.label}: undefined in this run (need >= {t.value:g})")
-        elif value < t.value:
-            failures.append(f"{t.label} = {value:.4f} < {t.value:g}")
+            failures.append(f"{t.label}: undefined in this run (need {t.need})")
+        elif t.fails(value):
+            failures.append(f"{t.label} = {value:.4f} {'>' if t.at_most else '<'} {t.value:g}")
     return failures

@@ -25,6 +25,7 @@ from assistant.llms.hf import _hf
 from assistant.llms.messages import Messages, _text_of, to_langchain
 from assistant.llms.ollama import _ollama
 from assistant.llms.openai import _openai
+from assistant.redaction import redact_for
 
 Factory = Callable[[str, Settings], Any]
 _REGISTRY: dict[str, Factory] = {}
@@ -80,7 +81,7 @@ def chat_model(name: str, settings: Settings):
             except LLMError:
                 raise
             except Exception as exc:
-                raise LLMError(f"cannot load LLM {name!r}: {exc}") from exc
+                raise LLMError(redact_for(settings, f"cannot load LLM {name!r}: {exc}")) from exc
         return _MODELS[key]
 
 

@@ -26,13 +26,36 @@ def run_stream(
     k: int | None,
     history: list[tuple[str, str]] | None,
 ) -> Iterator[str | Answer]:
-    """``Assistant.stream`` with usage errors turned into :class:`UserError`."""
+    """``Assistant.stream`` with usage errors turned into :class:`UserError`; only the answerers the
+    server offers (:func:`offered_llm`) are accepted."""
+    llm = offered_llm(assistant, llm)
     try:
         yield from assistant.stream(
             question, collection=collection or None, llm=llm or None, k=int(k) if k else None, history=history or None
         )
     except (StoreError, LLMError, QuestionError) as exc:
         raise UserError(str(exc)) from None
+
+
+def offered_llm(assistant, llm: str | None) -> str | None:
+    """``llm`` when the server offers it (``Assistant.available_llms``), None (the default) when empty.
+
+    A web request never names a model the server was not configured with: that would send the
+    server's key to any ``openai:`` model, load ``hf:`` models or probe paths on request, or make
+    the server connect to any ``ollama:`` host.
+
+    Raises
+    ------
+    UserError
+        For any other name.
+    """
+    if not llm:
+        return None
+    offered = assistant.available_llms()
+    if llm not in offered:
+        shown = llm if len(llm) <= 60 else llm[:57] + "..."
+        raise UserError(f"the answerer {shown!r} is not offered by this server: choose one of {', '.join(offered)}")
+    return llm
 
 
 def answer_json(answer: Answer, note: str | None = None) -> dict[str, Any]:

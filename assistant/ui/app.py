@@ -159,5 +159,6 @@ def launch_options(settings: Settings, auth: list[tuple[str, str]] | None = None
 
 
 def configure_queue(app: gr.Blocks, settings: Settings) -> gr.Blocks:
-    """Gradio's queue with the configured concurrency limit (per event)."""
-    return app.queue(default_concurrency_limit=settings.concurrency_limit, max_size=64)
+    """Gradio's queue with the configured concurrency limit (per event) and at most
+    ``settings.queue_size`` events waiting (more are refused with "queue is full")."""
+    return app.queue(default_concurrency_limit=settings.concurrency_limit, max_size=settings.queue_size)

@@ -21,6 +21,7 @@ from assistant.evaluation import report
 from assistant.evaluation.results import severity
 from assistant.evaluation.runner import run_sets
 from assistant.evaluation.sets import load_question_sets
+from assistant.ui.api import UserError, offered_llm
 from assistant.ui.context import ANSWER_QUEUE
 
 CHART_METRICS = (
@@ -131,7 +132,8 @@ def run_evaluation(
 def _status(data: dict) -> str:
     summary = data["summary"]
     groups = summary["groups"]["all"]
-    return (
+    note = report.fallback_note(summary)
+    return (f"⚠️ **{html.escape(note)}.** " if note else "") + (
         f"Ran {groups['n']} questions of {', '.join(summary['sets'])} with **{summary['llm']}** on "
         f"**{summary['collection']}** in {summary['seconds']} s. Verdicts: "
         + ", ".join(f"{k} {v}" for k, v in summary["verdicts"].items() if v)
@@ -190,8 +192,9 @@ def _wire(ctx, sets, limit, run, status, metrics, chart, questions, pick, detail
         if not paths:
             raise gr.Error("Pick at least one question set.")
         try:
+            llm = offered_llm(ctx.assistant, llm)
             data = run_evaluation(ctx.assistant, list(paths), collection, llm, int(n or 0), progress)
-        except ValueError as exc:  # a broken set
+        except (ValueError, UserError) as exc:  # a broken set, an answerer the server does not offer
             raise gr.Error(str(exc)) from None
         ordered = sorted(data["questions"], key=severity)
         ids = [q["id"] for q in ordered]
