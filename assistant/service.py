@@ -33,6 +33,7 @@ from assistant.index.lexical import load_term_counts
 from assistant.index.vector_cache import VectorCache
 from assistant.llms.chain import invoke_chain, stream_chain
 from assistant.llms.registry import chat_model, check_name
+from assistant.redaction import redact_for
 from assistant.retrieval.retriever import Retriever, open_retriever
 from assistant.text.language import detect_language
 from assistant.text.query import refers_to_source
@@ -325,6 +326,7 @@ class Assistant:
             return answer
         except Exception as exc:  # any backend failure falls back to the extractive answer
             answer = extractive_answer(question, language, passages, sentences, self.settings.answer_sentences)
-            reason = f"{type(exc).__name__}: {exc}"[:300]
+            reason = redact_for(self.settings, f"{type(exc).__name__}: {exc}")[:300]
             answer.notes.append(FALLBACK_NOTE[language].format(reason=reason))
+            answer.fallback = reason
             return answer
