@@ -10,12 +10,12 @@ one question's details at a time; ``results.json`` and ``report.md`` can be down
 
 from __future__ import annotations
 
-import html
 from pathlib import Path
 from typing import Any
 
 import gradio as gr
 import pandas as pd
+from markupsafe import Markup
 
 from assistant.evaluation import report
 from assistant.evaluation.results import severity
@@ -66,48 +66,49 @@ def question_frame(questions: list[dict]) -> pd.DataFrame:
 
 
 def _citation_lines(question: dict) -> list[str]:
-    esc = html.escape
-    lines = []
+    line = Markup("{}. `{}` {} ({}): <mark>{}</mark>")
+    lines: list[str] = []
     for c in question.get("citations", []):
         flags = "relevant" if c["relevant"] else "not relevant"
         flags += "" if c["quote_valid"] else ", QUOTE NOT IN PASSAGE"
-        lines.append(
-            f"{c['n']}. `{esc(c['source'])}` {esc(c.get('location') or '')} ({flags}): <mark>{esc(c['quote'])}</mark>"
-        )
+        lines.append(line.format(c["n"], c["source"], c.get("location") or "", flags, c["quote"]))
     return lines or ["none"]
 
 
 def details_markdown(question: dict | None) -> str:
-    """Everything about one question: verdict, answer, citations, gold data and the top-10 ranking."""
+    """Everything about one question: verdict, answer, citations, gold data and the top-10 ranking
+    (Markdown; every value from the run is escaped by ``Markup.format``)."""
     if not question:
         return "Pick a question to see its details."
-    esc = html.escape
     scores = ", ".join(f"{k} {v:.2f}" for k, v in (question.get("scores") or {}).items())
     timings = ", ".join(f"{k} {v:.2f} s" for k, v in (question.get("timings") or {}).items())
     kind = "answerable" if question["answerable"] else "unanswerable"
     answer = question.get("answer") or question.get("error") or ""
     parts = [
-        f"### {esc(question['id'])} · {question['verdict']}",
-        f"**Question:** {esc(question['question'])}",
-        f"**Query used:** {esc(question.get('query') or '')}",
-        f"set {question['set']} · {question['lang']} · {kind} · first relevant rank "
-        f"{question.get('first_relevant_rank') or '–'} · {scores} · {timings}",
-        f"**Answer** ({question.get('llm') or ''}):\n\n{esc(answer)}",
+        Markup("### {} · {}").format(question["id"], question["verdict"]),
+        Markup("**Question:** {}").format(question["question"]),
+        Markup("**Query used:** {}").format(question.get("query") or ""),
+        Markup("set {} · {} · {} · first relevant rank {} · {} · {}").format(
+            question["set"], question["lang"], kind, question.get("first_relevant_rank") or "–", scores, timings
+        ),
+        Markup("**Answer** ({}):\n\n{}").format(question.get("llm") or "", answer),
         "**Citations:**",
         *_citation_lines(question),
     ]
     if question.get("gold_quotes"):
-        parts += ["**Gold quotes:**", *[f"- {esc(q)}" for q in question["gold_quotes"]]]
+        parts += ["**Gold quotes:**", *[Markup("- {}").format(q) for q in question["gold_quotes"]]]
     if question.get("reference_answer"):
         f1 = question.get("token_f1") or 0.0
-        parts.append(f"**Reference answer:** {esc(question['reference_answer'])} (token F1 {f1:.2f})")
+        parts.append(Markup("**Reference answer:** {} (token F1 {:.2f})").format(question["reference_answer"], f1))
     parts.append("**Top 10 retrieved:**")
+    ranked = Markup("{}. {} `{}` score {:.3f}: {}")
     parts += [
-        f"{p['rank']}. {'✅' if p['relevant'] else '·'} `{esc(p['source'])}` score {p['score']:.3f}: "
-        f"{esc(report.shorten(p['text'], 220))}"
+        ranked.format(
+            p["rank"], "✅" if p["relevant"] else "·", p["source"], p["score"], report.shorten(p["text"], 220)
+        )
         for p in question.get("retrieved", [])
     ]
-    return "\n\n".join(parts)
+    return Markup("\n\n").join(parts)
 
 
 def run_evaluation(
@@ -133,11 +134,11 @@ def _status(data: dict) -> str:
     summary = data["summary"]
     groups = summary["groups"]["all"]
     note = report.fallback_note(summary)
-    return (f"⚠️ **{html.escape(note)}.** " if note else "") + (
-        f"Ran {groups['n']} questions of {', '.join(summary['sets'])} with **{summary['llm']}** on "
-        f"**{summary['collection']}** in {summary['seconds']} s. Verdicts: "
-        + ", ".join(f"{k} {v}" for k, v in summary["verdicts"].items() if v)
+    verdicts = ", ".join(f"{k} {v}" for k, v in summary["verdicts"].items() if v)
+    ran = Markup("Ran {} questions of {} with **{}** on **{}** in {} s. Verdicts: {}").format(
+        groups["n"], ", ".join(summary["sets"]), summary["llm"], summary["collection"], summary["seconds"], verdicts
     )
+    return Markup("⚠️ **{}.** ").format(note) + ran if note else ran
 
 
 def build(ctx) -> None:
