@@ -77,7 +77,7 @@ def contains(text: str, answer: str | None) -> bool:
 
 def ask_row(assistant, collection: str, q: dict, llm: str) -> dict:
     """Ask one question and score it (retrieval against ``gold_passage_ids`` when answerable)."""
-    from assistant.evaluation.metrics import recall_at_k, retrieval_metrics
+    from assistant.evaluation.metrics import exact_match, recall_at_k, retrieval_metrics, token_f1
 
     answer = assistant.ask(q["question"], collection=collection, llm=llm)
     ranking = [p.chunk.id for p in assistant.retriever(collection).search(answer.query, 10)]
@@ -95,6 +95,11 @@ def ask_row(assistant, collection: str, q: dict, llm: str) -> dict:
         row["scores"] = {**retrieval_metrics(ranking, gold), "recall@3": recall_at_k(ranking, gold, 3)}
         row["cites_gold"] = bool(gold & set(row["cited"]))
         row["answer_found"] = contains(answer.text, q.get("answer"))
+        # The short answer (the reader's span) when there is one, else the whole reply; a decline scores 0.
+        prediction = "" if answer.abstained else (answer.short_answer or answer.text)
+        row["short_answer"] = answer.short_answer
+        row["exact_match"] = exact_match(prediction, q.get("answer") or "") if q.get("answer") else None
+        row["token_f1"] = token_f1(prediction, q.get("answer") or "") if q.get("answer") else None
     return row
 
 
@@ -112,6 +117,9 @@ def summarize(rows: list[dict]) -> dict:
         cites_gold_rate=mean([r["cites_gold"] for r in ans]),
         answer_string_rate=mean([r["answer_found"] for r in ans]),
         idk_abstention_rate=mean([r["abstained"] for r in una]),
+        short_answer_rate=mean([bool(r.get("short_answer")) for r in ans if "short_answer" in r]),
+        exact_match=mean([r["exact_match"] for r in ans if r.get("exact_match") is not None]),
+        token_f1=mean([r["token_f1"] for r in ans if r.get("token_f1") is not None]),
     )
     scores = abstention_scores([r["answerable"] for r in rows], [r["abstained"] for r in rows])
     summary.update({k: (round(v, 4) if isinstance(v, float) else v) for k, v in scores.items()})
