@@ -35,6 +35,11 @@ class Settings(BaseSettings):
     chunk_size: int = Field(900, description="Target chunk length in characters.")
     chunk_overlap: int = Field(150, description="Characters of sentences carried over.")
     max_file_mb: float = Field(25.0, description="Files larger than this are skipped.")
+    max_pdf_pages: int = Field(1000, ge=1, description="PDFs with more pages are skipped (no text is extracted).")
+    max_docx_mb: float = Field(100.0, gt=0, description="DOCX files that unpack to more than this are skipped.")
+    max_chunks_per_file: int = Field(
+        5000, ge=1, description="Files whose text would make more passages than this are skipped."
+    )
     lock_timeout: float = Field(600.0, description="Seconds a sync waits for another one.")
 
     chroma_host: str | None = Field(None, description="Use a Chroma server instead of disk.")
@@ -79,22 +84,22 @@ class Settings(BaseSettings):
     api_key: SecretStr | None = Field(
         None, description="Bearer key of the OpenAI-compatible API (required when login is on)."
     )
-    max_question_chars: int = 1000
-    concurrency_limit: int = 2
-    max_upload_mb: float = 25.0
-
-    @field_validator("chunk_overlap")
     login_max_failures: int = Field(
         5, ge=1, description="Failed logins (or wrong API keys) from one address before it is locked out."
     )
     login_lockout_seconds: float = Field(
         30.0, ge=0, description="First lockout after too many failed logins (doubles with each further failure)."
     )
-    @classmethod
-    def _overlap_smaller(cls, v: int, info) -> int:
+    max_question_chars: int = 1000
+    concurrency_limit: int = 2
     queue_size: int = Field(
         64, ge=0, description="Requests that may wait for an answering slot (web app and API); more get 'busy'."
     )
+    max_upload_mb: float = 25.0
+
+    @field_validator("chunk_overlap")
+    @classmethod
+    def _overlap_smaller(cls, v: int, info) -> int:
         size = info.data.get("chunk_size", 900)
         if v < 0 or v >= size:
             raise ValueError(f"chunk_overlap must be between 0 and chunk_size ({size})")

@@ -56,3 +56,39 @@ def make_docx(path: Path, title: str, heading: str, paragraphs: list[str]) -> Pa
         document.add_paragraph(text)
     document.save(str(path))
     return path
+
+
+def make_docx_with_big_member(path: Path, megabytes: int) -> Path:
+    """A real .docx plus a member of ``megabytes`` MB of zeros: a few hundred KB on disk (a zip bomb)."""
+    import zipfile
+
+    make_docx(path, "Bom", "Bom", ["Satu paragraf biasa."])
+    with zipfile.ZipFile(path, "a", compression=zipfile.ZIP_DEFLATED) as archive:
+        with archive.open("word/media/image1.bin", "w", force_zip64=True) as member:
+            block = b"\0" * (1 << 20)
+            for _ in range(megabytes):
+                member.write(block)
+    return path
+
+
+def make_docx_with_empty_paragraphs(path: Path, count: int) -> Path:
+    """A real .docx whose body is ``count`` empty paragraphs (3 million: about 330 KB on disk)."""
+    import zipfile
+
+    source = make_docx(path.with_suffix(".base.docx"), "Kosong", "Kosong", ["isi"])
+    with zipfile.ZipFile(source) as original:
+        members = {info.filename: original.read(info) for info in original.infolist()}
+    source.unlink()
+    body = members["word/document.xml"].decode("utf-8")
+    start, end = body.index("<w:body>") + len("<w:body>"), body.index("</w:body>")
+    members["word/document.xml"] = (body[:start] + "<w:p/>" * count + body[end:]).encode("utf-8")
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    return path
+
+
+def make_office_encrypted(path: Path) -> Path:
+    """What Word writes for a password-protected .docx: an OLE compound file, not a zip."""
+    path.write_bytes(bytes.fromhex("d0cf11e0a1b11ae1") + b"\0" * 504 + bytes(range(256)) * 16)
+    return path

@@ -228,3 +228,303 @@ def test_openai_api_refuses_an_empty_question_and_caps_history(web, indexed_sett
     assert response.status_code == 200, response.text
     assert response.json()["choices"][0]["message"]["content"]
     assert len(response.json()["answer"]["query"]) <= indexed_settings.max_question_chars + 20
+
+
+# --- files ---------------------------------------------------------------------------------------------
+
+GOOD_TEXT = "Pelabuhan Tanjung Emas di Semarang melayani kapal barang dan kapal penumpang setiap hari. " * 3
+
+
+def _good_files(folder):
+    from tests.fixtures_files import make_docx, make_pdf
+
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "teks.txt").write_text("Teks biasa. " + GOOD_TEXT, encoding="utf-8")
+    (folder / "catatan.md").write_text("# Catatan\n\nCatatan pelabuhan. " + GOOD_TEXT, encoding="utf-8")
+    (folder / "halaman.html").write_text(f"<html><body><p>Halaman web. {GOOD_TEXT}</p></body></html>", encoding="utf-8")
+    make_pdf(folder / "laporan.pdf", ["Laporan PDF. " + GOOD_TEXT])
+    make_docx(folder / "esai.docx", "Esai", "Esai", ["Esai Word. " + GOOD_TEXT])
+    return sorted(p.name for p in folder.iterdir())
+
+
+def _chunks_by_source(settings, name):
+    from assistant.index.snapshots import CollectionPaths
+
+    chunks = {}
+    for chunk in CollectionPaths(settings, name).current_snapshot().chunks:
+        chunks.setdefault(chunk.source, []).append(chunk.text)
+    return chunks
+
+
+def _bad_variants(folder, kind):
+    """Overwrite every reading of ``folder`` with its ``kind`` variant; return the expected reasons."""
+    from tests.fixtures_files import make_docx, make_encrypted_pdf, make_office_encrypted, make_pdf
+
+    files = {name: folder / name for name in ("teks.txt", "catatan.md", "halaman.html", "laporan.pdf", "esai.docx")}
+    if kind == "empty":
+        for path in files.values():
+            path.write_bytes(b"")
+        return dict.fromkeys(files, "empty file")
+    if kind == "truncated":
+        for path in files.values():
+            data = path.read_bytes()
+            path.write_bytes(data[: len(data) // 2])
+        return {"laporan.pdf": "corrupt or unreadable PDF|no text layer", "esai.docx": "corrupt or unreadable DOCX"}
+    if kind == "encrypted":
+        noise = bytes((i * 7919 + 13) % 256 for i in range(4096))  # what an encrypted file looks like: no text
+        for name in ("teks.txt", "catatan.md", "halaman.html"):
+            files[name].write_bytes(noise)
+        make_encrypted_pdf(files["laporan.pdf"])
+        make_office_encrypted(files["esai.docx"])
+        return {
+            "teks.txt": "binary",
+            "catatan.md": "binary",
+            "halaman.html": "binary",
+            "laporan.pdf": "encrypted PDF: remove the password",
+            "esai.docx": "password-protected Office file: remove the password",
+        }
+    assert kind == "mislabelled"
+    make_docx(files["laporan.pdf"], "x", "x", ["Sebenarnya dokumen Word."])
+    make_pdf(files["esai.docx"], ["Sebenarnya PDF."])
+    files["teks.txt"].write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4)
+    make_pdf(files["catatan.md"], ["Sebenarnya PDF."])
+    make_docx(files["halaman.html"], "x", "x", ["Sebenarnya dokumen Word."])
+    return {
+        "laporan.pdf": "not a PDF: the content is a Word document",
+        "esai.docx": "not a Word document: the content is a PDF",
+        "teks.txt": "not a text file: the content is a PNG image",
+        "catatan.md": "not a text file: the content is a PDF",
+        "halaman.html": "not a text file: the content is a Word document",
+    }
+
+
+def test_bad_files_of_every_format_are_refused_and_nothing_indexed_is_lost(make_settings, tmp_path):
+    from assistant.index.sync import sync_collection
+
+    folder = tmp_path / "format"
+    names = _good_files(folder)
+    settings = make_settings(knowledge_dir=folder, collection="format")
+    first = sync_collection(settings)
+    assert not first.failed and sorted(first.added) == names
+    good = _chunks_by_source(settings, "format")
+    assert sorted(good) == names
+    for kind in ("truncated", "empty", "encrypted", "mislabelled"):
+        _good_files(folder)
+        sync_collection(settings)
+        expected = _bad_variants(folder, kind)
+        report = sync_collection(settings)
+        reasons = {f["path"]: f["error"] for f in report.failed}
+        for name, reason in expected.items():
+            assert name in reasons and re_search(reason, reasons[name]), (kind, name, reasons.get(name))
+        assert set(reasons) <= set(expected), (kind, reasons)
+        after = _chunks_by_source(settings, "format")
+        for name in expected:  # the refused files keep their indexed version
+            assert after[name] == good[name], (kind, name)
+
+
+def re_search(pattern: str, text: str) -> bool:
+    import re
+
+    return re.search(pattern, text) is not None
+
+
+def test_docx_bombs_are_refused_in_bounded_work(tmp_path):
+    from assistant.errors import IngestError
+    from assistant.ingest.checks import Limits
+    from assistant.ingest.loaders import load_document
+    from tests.fixtures_files import make_docx_with_big_member, make_docx_with_empty_paragraphs
+
+    bomb = make_docx_with_big_member(tmp_path / "bom.docx", 12)
+    assert bomb.stat().st_size < 200_000
+    with pytest.raises(IngestError, match="unpacks to 13 MB, over the 10 MB limit .*zip bomb"):
+        load_document(bomb, limits=Limits(max_docx_mb=10))
+    empty = make_docx_with_empty_paragraphs(tmp_path / "kosong.docx", 200_000)
+    with pytest.raises(IngestError, match="more than 50,000 paragraphs"):
+        load_document(empty)
+
+
+def test_pdf_page_limit(tmp_path):
+    from assistant.errors import IngestError
+    from assistant.ingest.checks import Limits
+    from assistant.ingest.loaders import load_document
+    from tests.fixtures_files import make_pdf
+
+    pdf = make_pdf(tmp_path / "tebal.pdf", [f"Halaman {i}." for i in range(1, 61)])
+    with pytest.raises(IngestError, match="PDF has 60 pages, over the limit of 50: split it"):
+        load_document(pdf, limits=Limits(max_pdf_pages=50))
+    assert load_document(pdf, limits=Limits(max_pdf_pages=60)).pages[-1].label == "60"
+
+
+@pytest.mark.parametrize(
+    "encoding, data",
+    [
+        (
+            "cp1252",
+            "Sebuah pendekatan naïve, kata señor García; satuan Ångström. “Kutipan” – selesai.".encode("cp1252"),
+        ),
+        ("latin-1", "Sebuah pendekatan naïve, kata señor García; satuan Ångström.".encode("latin-1")),
+        ("utf-16", "Sebuah pendekatan naïve, kata señor García; satuan Ångström.".encode("utf-16")),
+        ("utf-16-be", "\ufeffSebuah pendekatan naïve, kata señor García; satuan Ångström.".encode("utf-16-be")),
+        ("utf-8 cut", "Sebuah pendekatan naïve, kata señor García; satuan Ångström. é".encode()[:-1]),
+    ],
+)
+def test_non_utf8_text_is_decoded_as_written(write, encoding, data):
+    from assistant.ingest.loaders import load_document
+
+    document = load_document(write("bacaan.txt", data))
+    assert "naïve" in document.text and "señor García" in document.text and "Ångström" in document.text, encoding
+
+
+def test_a_file_of_too_many_passages_is_refused_and_its_old_version_kept(make_settings, tmp_path):
+    from assistant.index.sync import sync_collection
+
+    folder = tmp_path / "panjang"
+    folder.mkdir()
+    (folder / "buku.md").write_text("# Buku\n\n" + GOOD_TEXT, encoding="utf-8")
+    settings = make_settings(knowledge_dir=folder, collection="panjang", max_chunks_per_file=20)
+    assert not sync_collection(settings).failed
+    before = _chunks_by_source(settings, "panjang")["buku.md"]
+    (folder / "buku.md").write_text("# Buku\n\n" + "\n\n".join([GOOD_TEXT] * 200), encoding="utf-8")  # ~55,000 chars
+    report = sync_collection(settings)
+    assert report.failed and report.failed[0]["path"] == "buku.md"
+    assert "about 73 passages, over the limit of 20 per file: split the file" in report.failed[0]["error"]
+    assert _chunks_by_source(settings, "panjang")["buku.md"] == before
+
+
+def test_links_out_of_the_reading_folder_are_not_followed(make_settings, tmp_path):
+    from assistant.index.sync import sync_collection
+
+    folder, outside = tmp_path / "tautan", tmp_path / "luar"
+    (folder / "dalam").mkdir(parents=True)
+    outside.mkdir()
+    (folder / "dalam" / "asli.md").write_text("# Asli\n\n" + GOOD_TEXT, encoding="utf-8")
+    (folder / "salinan.md").symlink_to(folder / "dalam" / "asli.md")  # a link inside the folder: followed
+    (folder / "passwd.txt").symlink_to("/etc/passwd")
+    (outside / "rahasia.md").write_text("# Rahasia\n\nKata sandi server adalah kuda-terbang-42.", encoding="utf-8")
+    (folder / "folder-luar").symlink_to(outside, target_is_directory=True)
+    settings = make_settings(knowledge_dir=folder, collection="tautan")
+    report = sync_collection(settings)
+    refused = {f["path"]: f["error"] for f in report.failed}
+    assert "passwd.txt" in refused and "outside the reading folder: not followed" in refused["passwd.txt"]
+    assert "folder-luar/rahasia.md" in refused or "folder-luar/rahasia.md" not in report.added
+    chunks = _chunks_by_source(settings, "tautan")
+    assert set(chunks) == {"dalam/asli.md", "salinan.md"}
+    text = " ".join(t for texts in chunks.values() for t in texts)
+    assert "root:" not in text and "kuda-terbang" not in text
+
+
+@pytest.mark.parametrize(
+    "label",
+    [
+        "../../../etc/cron.d/tugas.md",
+        "C:\\Windows\\..\\tugas.md",
+        "tugas\x00akhir.md",
+        "a" * 300 + ".md",
+        "é" * 120 + ".md",
+        "CON.md",
+        "  ..  .md",
+    ],
+)
+def test_odd_file_names_are_stored_safely(make_settings, write, label):
+    from assistant.library.documents import add_documents
+
+    settings = make_settings()
+    report = add_documents(settings, [write("sumber.md", "# Sumber\n\n" + GOOD_TEXT)], "nama", labels=[label])
+    assert not report.refused, report.refused
+    stored = report.added[0]["stored"]
+    folder = settings.data_dir / "library" / "nama"
+    assert (folder / stored).is_file() and (folder / stored).resolve().parent == folder.resolve()
+    assert stored.endswith(".md") and len(stored.encode()) <= 180 and "\x00" not in stored
+
+
+def test_add_a_file_with_a_long_non_ascii_name_in_the_cli(make_settings, tmp_path):
+    settings = make_settings()
+    path = tmp_path / ("é" * 120 + ".md")  # 243 bytes: allowed on disk, too long with a temporary suffix
+    path.write_text("# Nama panjang\n\n" + GOOD_TEXT, encoding="utf-8")
+    env = {"ASSISTANT_DATA_DIR": str(settings.data_dir), "ASSISTANT_CACHE_DIR": str(settings.vector_cache_dir)}
+    result = runner.invoke(app, ["add", "--json", "--collection", "nama", str(path)], env=env)
+    assert result.exit_code == 0, result.output
+    stored = json.loads(result.stdout)["added"][0]["stored"]
+    assert stored.startswith("é") and len(stored.encode()) <= 180
+
+
+def test_the_file_routes_serve_readings_only(odd_settings, tmp_path):
+    from fastapi.testclient import TestClient
+
+    from assistant.cli.serve import build
+
+    folder = odd_settings.knowledge_dir
+    (folder / ".readings-keys.json").write_text('{"key": "rahasia"}', encoding="utf-8")
+    (folder / "catatan-pribadi.odt").write_bytes(b"PK\x03\x04 not served")
+    (tmp_path / "luar.md").write_text("di luar folder", encoding="utf-8")
+    (folder / "tautan.md").symlink_to(tmp_path / "luar.md")
+    try:
+        with TestClient(build(odd_settings)) as http:
+            for route in ("/gradio_api/file=", "/gradio_api/file/"):
+                served = http.get(route + str(folder / "catatan.md"))
+                assert served.status_code == 200 and "[sic]" in served.text
+                for name in (".readings-keys.json", "catatan-pribadi.odt", "tautan.md", "sub/../.readings-keys.json"):
+                    response = http.get(route + str(folder) + "/" + name)
+                    assert response.status_code == 404, (route, name, response.status_code)
+                    assert "rahasia" not in response.text and "di luar" not in response.text
+    finally:
+        for name in (".readings-keys.json", "catatan-pribadi.odt", "tautan.md"):
+            (folder / name).unlink()
+
+
+# --- question sets for `assistant eval` ----------------------------------------------------------------
+
+GOOD_ENTRY = '{"id": "q1", "question": "Apa kata penyunting?", "lang": "id", "answerable": true, "gold_quotes": ["dibiarkan seperti aslinya"]}'
+
+
+@pytest.mark.parametrize(
+    "line, message",
+    [
+        ('{"id": "q2", "question": "Apa?", "lang": "id", "answerable": true, "gold_quotes": ["x"]', "invalid JSON"),
+        ("not json at all", "invalid JSON"),
+        ('["a", "list"]', "each line must be a JSON object"),
+        ('{"id": 7, "question": "Apa?", "lang": "id", "answerable": false}', "'id' must be a non-empty string"),
+        ('{"id": "q2", "question": 42, "lang": "id", "answerable": false}', "'question' must be a non-empty string"),
+        ('{"id": "q2", "question": " \\u0000 ", "lang": "id", "answerable": false}', "empty or only spaces"),
+        ('{"id": "q2", "question": "Apa?", "lang": "fr", "answerable": false}', "'lang' must be 'id' or 'en'"),
+        ('{"id": "q2", "question": "Apa?", "lang": "id", "answerable": "yes"}', "'answerable' must be true or false"),
+        ('{"id": "q2", "question": "Apa?", "lang": "id", "answerable": true, "gold_quotes": "x"}', "must be a list"),
+        ('{"id": "q2", "question": "Apa?", "lang": "id", "answerable": true, "gold_quotes": [1]}', "must be a list"),
+        ('{"id": "q2", "question": "Apa?", "lang": "id", "answerable": true}', "needs 'gold_quotes'"),
+        ('{"id": "q1", "question": "Apa?", "lang": "id", "answerable": false}', "id 'q1' is repeated"),
+        ('{"id": "c1", "turns": [{"question": "Apa?", "lang": "id", "answerable": 1}]}', "turn 1: 'answerable'"),
+    ],
+)
+def test_broken_question_set_lines_are_named_with_their_line(odd_settings, tmp_path, line, message):
+    path = tmp_path / "rusak.jsonl"
+    path.write_text(GOOD_ENTRY + "\n\n" + line + "\n", encoding="utf-8")
+    result = runner.invoke(app, ["eval", str(path), "--out", str(tmp_path / "out")], env=_env(odd_settings))
+    assert result.exit_code == 2, result.output
+    text = result.output.replace("\n", "")
+    assert "rusak.jsonl:3" in text and message in text, result.output
+
+
+def test_question_set_encodings(tmp_path):
+    from assistant.errors import SetError
+    from assistant.evaluation.sets import load_question_set
+
+    bom = tmp_path / "bom.jsonl"
+    bom.write_bytes(b"\xef\xbb\xbf" + GOOD_ENTRY.encode())
+    assert load_question_set(bom).items[0].where == f"{bom}:1"
+    latin = tmp_path / "latin.jsonl"
+    latin.write_bytes(
+        GOOD_ENTRY.encode() + b"\n" + GOOD_ENTRY.replace("q1", "q2").replace("Apa", "Señor").encode("cp1252")
+    )
+    with pytest.raises(SetError, match="latin.jsonl:2: not UTF-8 text .*save the question set as UTF-8"):
+        load_question_set(latin)
+
+
+def test_a_gold_quote_not_in_the_readings_is_named_with_its_line(odd_settings, tmp_path):
+    path = tmp_path / "kutipan.jsonl"
+    missing = '{"id": "q2", "question": "Apa itu BSSN?", "lang": "id", "answerable": true, "gold_quotes": ["Badan Siber dan Sandi Negara dibentuk"]}'
+    path.write_text(GOOD_ENTRY + "\n" + missing + "\n", encoding="utf-8")
+    result = runner.invoke(app, ["eval", str(path), "--out", str(tmp_path / "out")], env=_env(odd_settings))
+    assert result.exit_code == 0, result.output
+    text = result.output.replace("\n", "")
+    assert "kutipan.jsonl:2: gold quote 'Badan Siber dan Sandi Negara dibentuk' is not in the readings" in text
+    assert "kutipan.jsonl:1:" not in text

@@ -85,6 +85,7 @@ def eval_command(
         emit_json(data)
     else:
         print_run(run, comparison, failures, paths)
+    print_missing_quotes(run.summary, question_sets)
     if failures:
         err.print("[bold red]thresholds failed:[/] " + "; ".join(failures), soft_wrap=True)
         raise typer.Exit(1)
@@ -114,6 +115,23 @@ def _run(settings, question_sets, collection, llm):
         return run_sets(assistant, question_sets, collection=collection, llm=llm, progress=on_progress)
 
 
+def print_missing_quotes(summary, question_sets) -> None:
+    """On stderr: each gold quote that is not in the collection, with the lines that give it."""
+    from assistant.evaluation.sets import quote_places
+
+    places = quote_places(question_sets)
+    for quote in summary.get("missing_quotes") or []:
+        short = quote if len(quote) <= 80 else quote[:79] + "…"
+        for where in places.get(quote, ["?"]):
+            err.print(
+                f"[yellow]{escape(where)}:[/] gold quote {escape(repr(short))} is not in the readings of "
+                f"collection {escape(str(summary.get('collection')))}: copy it verbatim from the reading, or "
+                "run the set against the collection it was written for",
+                soft_wrap=True,
+                highlight=False,
+            )
+
+
 def rich_table(title: str, header: list[str], rows: list[list[str]]) -> Table:
     table = Table(title=escape(title))
     for i, column in enumerate(header):
@@ -137,6 +155,8 @@ def print_run(run, comparison, failures, paths) -> None:
         title = "all questions by language and answerability"
         out.print(rich_table(title, *report.metric_rows(summary, groups=splits)))
     out.print(f"verdicts: {summary['verdicts']}")
+    if report.fallback_note(summary):
+        out.print(report.fallback_note(summary), style="bold yellow", markup=False, highlight=False)
     if summary.get("missing_quotes"):
         out.print(f"[yellow]{len(summary['missing_quotes'])} gold quotes are not in this collection[/]")
     if comparison is not None:
@@ -151,5 +171,3 @@ def print_run(run, comparison, failures, paths) -> None:
     if failures == []:
         out.print("[green]all thresholds met[/]")
     out.print(f"wrote {paths[0]} and {paths[1]}")
-    if report.fallback_note(summary):
-        out.print(report.fallback_note(summary), style="bold yellow", markup=False, highlight=False)

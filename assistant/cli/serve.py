@@ -161,6 +161,7 @@ def build(settings, auth: list[tuple[str, str]] | None = None):
     from assistant.service import Assistant
     from assistant.ui.app import build_app, configure_queue, launch_options
     from assistant.ui.auth import LoginThrottle
+    from assistant.ui.files import ReadingsOnly, reading_folders
 
     assistant = Assistant(settings)
     name = settings.collection
@@ -170,6 +171,7 @@ def build(settings, auth: list[tuple[str, str]] | None = None):
     assistant.warm_up(name)
     blocks = configure_queue(build_app(assistant, Library(settings), settings), settings)
     app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
+    app.add_middleware(ReadingsOnly, folders=reading_folders(settings))  # no hidden or other files of a folder
     app.add_middleware(LoginThrottle, max_failures=settings.login_max_failures, lockout=settings.login_lockout_seconds)
     app.mount("/v1", create_api(assistant, settings))
     options = {key: value for key, value in launch_options(settings, auth).items() if key != "share"}

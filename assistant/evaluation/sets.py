@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from assistant.answering.questions import QuestionError, check_question
 from assistant.errors import SetError
 from assistant.text.language import LANGUAGES
 
@@ -29,6 +30,7 @@ class EvalItem:
     set_name: str = ""
     conversation: str | None = None
     turn: int | None = None
+    where: str = ""  # file:line (and turn) of the entry, for messages
 
 
 @dataclass
@@ -47,8 +49,12 @@ class QuestionSet:
 
 def _item(raw: dict, where: str, set_name: str, lang: str | None = None, **extra) -> EvalItem:
     question = raw.get("question")
-    if not isinstance(question, str) or not question.strip():
-        raise SetError(f"{where}: 'question' must be a non-empty string")
+    if not isinstance(question, str):
+        raise SetError(f"{where}: 'question' must be a non-empty string, got {type(question).__name__}")
+    try:
+        question, _ = check_question(question, len(question))  # control characters out, nothing visible refused
+    except QuestionError:
+        raise SetError(f"{where}: 'question' must be a non-empty string (it is empty or only spaces)") from None
     lang = raw.get("lang", lang)
     if lang not in LANGUAGES:
         raise SetError(f"{where}: 'lang' must be 'id' or 'en', got {lang!r}")
@@ -57,7 +63,7 @@ def _item(raw: dict, where: str, set_name: str, lang: str | None = None, **extra
         raise SetError(f"{where}: 'answerable' must be true or false")
     quotes = raw.get("gold_quotes") or []
     if not isinstance(quotes, list) or not all(isinstance(q, str) and q.strip() for q in quotes):
-        raise SetError(f"{where}: 'gold_quotes' must be a list of non-empty strings")
+        raise SetError(f"{where}: 'gold_quotes' must be a list of non-empty strings, got {json.dumps(quotes)[:60]}")
     if answerable and not quotes:
         raise SetError(f"{where}: an answerable question needs 'gold_quotes'")
     if not answerable and quotes:
@@ -66,12 +72,13 @@ def _item(raw: dict, where: str, set_name: str, lang: str | None = None, **extra
     if reference is not None and not isinstance(reference, str):
         raise SetError(f"{where}: 'reference_answer' must be a string")
     return EvalItem(
-        question=question.strip(),
+        question=question,
         lang=lang,
         answerable=answerable,
         gold_quotes=quotes,
         reference_answer=reference or None,
         set_name=set_name,
+        where=where,
         **extra,
     )
 
@@ -102,9 +109,12 @@ def set_lines(path: Path) -> list[tuple[str, str]]:
         When the file cannot be read.
     """
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise SetError(f"cannot read question set {path}: {exc}") from exc
+        lines = path.read_text(encoding="utf-8-sig").splitlines()
+    except UnicodeDecodeError as exc:
+        line = path.read_bytes()[: exc.start].count(b"\n") + 1
+        raise SetError(f"{path}:{line}: not UTF-8 text ({exc.reason}): save the question set as UTF-8") from exc
+    except OSError as exc:
+        raise SetError(f"cannot read question set {path}: {exc.strerror or exc}") from exc
     return [(f"{path}:{number}", line) for number, line in enumerate(lines, 1) if line.strip()]
 
 
@@ -120,7 +130,7 @@ def parse_entry(line: str, where: str, set_name: str) -> list[EvalItem]:
     try:
         raw = json.loads(line)
     except json.JSONDecodeError as exc:
-        raise SetError(f"{where}: invalid JSON ({exc.msg})") from exc
+        raise SetError(f"{where}: invalid JSON ({exc.msg} at column {exc.colno}): one JSON object per line") from exc
     return _case(raw, where, set_name)
 
 
@@ -164,3 +174,13 @@ def load_question_sets(paths: Sequence[str | Path]) -> list[QuestionSet]:
                 raise SetError(f"id {item.id!r} is in both {ids[item.id]} and {qs.name}")
             ids[item.id] = qs.name
     return sets
+
+
+def quote_places(sets: Sequence[QuestionSet]) -> dict[str, list[str]]:
+    """Each gold quote of ``sets`` with the places (``file:line``) of the entries that give it."""
+    places: dict[str, list[str]] = {}
+    for qs in sets:
+        for item in qs.items:
+            for quote in item.gold_quotes:
+                places.setdefault(quote, []).append(item.where)
+    return places

@@ -20,7 +20,7 @@ from assistant.index.progress import SyncProgress
 from assistant.index.publish import publish
 from assistant.index.snapshots import CollectionPaths, Snapshot, file_sha256, now_iso
 from assistant.ingest.formats import SKIPPED_NAMES, SUPPORTED_SUFFIXES
-from assistant.ingest.loaders import load_document
+from assistant.ingest.loaders import load_reading
 from assistant.text.glossary import COLLECTION_GLOSSARY, parse_extra_terms
 from assistant.types import Chunk
 
@@ -132,7 +132,7 @@ def _plan(settings, folder, old, full, report, progress) -> _Plan:
 
 def _read_one(settings, source, path, sha, before, previous, plan, report) -> None:
     try:
-        document = load_document(path, source, max_mb=settings.max_file_mb)
+        document = load_reading(settings, path, source)  # limits, no link out of the folder
         chunks = chunk_document(document, settings.chunk_size, settings.chunk_overlap)
     except IngestError as exc:
         report.failed.append({"path": source, "error": str(exc)})

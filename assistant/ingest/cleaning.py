@@ -4,6 +4,7 @@ matter is split off (``python-frontmatter``)."""
 
 from __future__ import annotations
 
+import codecs
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -96,22 +97,46 @@ def assemble(source: str, blocks: list[Block], metadata: dict[str, Any]) -> Docu
     return Document(source=source, text=body, metadata=meta, pages=pages, sections=sections)
 
 
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+# Among encodings that read the bytes equally well, the Western ones first: charset detection ties
+# cp1252 with cp1250 and others for most Latin-1 text, and picking cp1250 turns naïve into naďve.
+_PREFERRED = ("cp1252", "latin_1", "iso8859_15")
+
+
 def decode_text(data: bytes) -> str:
-    """Decode bytes as UTF-8, else by charset detection; refuse binary content."""
+    """Decode bytes: UTF-16/32 with a byte-order mark, UTF-8, else by charset detection (Western
+    encodings first among equally good ones); refuse binary content."""
+    for bom, codec in _BOMS:
+        if data.startswith(bom):
+            try:
+                text = data.decode(codec)
+            except UnicodeDecodeError as exc:
+                raise IngestError(f"broken {codec.upper()} text ({exc.reason}): save the file as UTF-8 text") from exc
+            if not text.lstrip("\ufeff").strip():
+                raise IngestError("empty file: add some text or remove it")
+            return text.lstrip("\ufeff")
     if not data.strip():
         raise IngestError("empty file: add some text or remove it")
     if b"\x00" in data[:8192]:
         raise IngestError("binary file, not text: save it as UTF-8 text, PDF or DOCX")
     try:
         return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        pass
+    except UnicodeDecodeError as exc:
+        if exc.reason == "unexpected end of data" and exc.start >= len(data) - 3:  # a file cut mid-character
+            return data[: exc.start].decode("utf-8-sig")
     from charset_normalizer import from_bytes
 
-    best = from_bytes(data).best()
+    matches = from_bytes(data)
+    best = matches.best()
     if best is None:
         raise IngestError("binary or unknown encoding: save the file as UTF-8 text")
-    return str(best)
+    tied = {m.encoding: m for m in matches if m.chaos <= best.chaos and m.coherence >= best.coherence}
+    return str(next((tied[name] for name in _PREFERRED if name in tied), best))
 
 
 def split_front_matter(text: str) -> tuple[dict[str, Any], str]:

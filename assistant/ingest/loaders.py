@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from assistant.errors import IngestError
+from assistant.ingest.checks import Limits, check_content, check_docx, check_inside, check_passages
 from assistant.ingest.cleaning import Block, assemble, clean_inline, decode_text, split_front_matter, split_paragraphs
 from assistant.ingest.formats import SUPPORTED_SUFFIXES, format_of
 from assistant.ingest.library_logs import library_messages
@@ -63,9 +64,10 @@ def load_text(raw: str) -> tuple[list[Block], dict[str, Any]]:
     return [Block(p) for p in split_paragraphs(body)], meta
 
 
-def load_pdf(path: Path, source: str | None = None) -> tuple[list[Block], dict[str, Any]]:
+def load_pdf(path: Path, source: str | None = None, max_pages: int = 1000) -> tuple[list[Block], dict[str, Any]]:
     """Blocks of a PDF's text layer, each tagged with its 1-based page number (the parser's notes
-    on a damaged file are logged under ``source``, not printed)."""
+    on a damaged file are logged under ``source``, not printed); more than ``max_pages`` pages
+    are refused before any text is extracted."""
     from pypdf import PdfReader
     from pypdf.errors import PdfReadError
 
@@ -74,6 +76,11 @@ def load_pdf(path: Path, source: str | None = None) -> tuple[list[Block], dict[s
             reader = PdfReader(str(path))
             if reader.is_encrypted and not reader.decrypt(""):
                 raise IngestError("encrypted PDF: remove the password, then add it again")
+            if len(reader.pages) > max_pages:
+                raise IngestError(
+                    f"PDF has {len(reader.pages):,} pages, over the limit of {max_pages:,}: "
+                    "split it, or raise ASSISTANT_MAX_PDF_PAGES"
+                )
             pages = [page.extract_text() or "" for page in reader.pages]
     except IngestError:
         raise
@@ -99,11 +106,13 @@ def _clean_meta(value: Any) -> str | None:
     return text or None
 
 
-def load_docx(path: Path) -> tuple[list[Block], dict[str, Any]]:
-    """Blocks of a Word document; paragraphs styled as headings become section markers."""
+def load_docx(path: Path, limits: Limits | None = None) -> tuple[list[Block], dict[str, Any]]:
+    """Blocks of a Word document; paragraphs styled as headings become section markers. The zip is
+    checked first (:func:`~assistant.ingest.checks.check_docx`: no zip bombs, bounded work)."""
     import docx
     from docx.opc.exceptions import PackageNotFoundError
 
+    check_docx(path, limits or Limits())
     try:
         document = docx.Document(str(path))
     except (PackageNotFoundError, KeyError, ValueError, OSError) as exc:
@@ -160,7 +169,21 @@ def load_html(raw: str) -> tuple[list[Block], dict[str, Any]]:
     return blocks, meta
 
 
-def load_document(path: Path, source: str | None = None, max_mb: float = 25.0) -> Document:
+def load_reading(settings, path: Path, source: str) -> Document:
+    """Load a reading as a sync does: ``path`` is the collection folder joined with ``source`` (its
+    relative path); the limits come from ``settings`` and no link is followed out of the folder."""
+    root = path.parents[len(Path(source).parts) - 1]
+    return load_document(path, source, limits=Limits.from_settings(settings), root=root)
+
+
+def load_document(
+    path: Path,
+    source: str | None = None,
+    max_mb: float = 25.0,
+    *,
+    limits: Limits | None = None,
+    root: Path | None = None,
+) -> Document:
     """Load and clean one file.
 
     Parameters
@@ -170,7 +193,11 @@ def load_document(path: Path, source: str | None = None, max_mb: float = 25.0) -
     source : str, optional
         Its name relative to the collection folder (defaults to the file name).
     max_mb : float
-        Files larger than this are refused.
+        Files larger than this are refused (when ``limits`` is not given).
+    limits : Limits, optional
+        Size, PDF pages, unpacked DOCX size and passages per file (default: ``Limits(max_mb)``).
+    root : Path, optional
+        The reading folder: a file that is a link leading out of it is refused.
 
     Raises
     ------
@@ -178,24 +205,31 @@ def load_document(path: Path, source: str | None = None, max_mb: float = 25.0) -
         When the file cannot be indexed; the message says why and what to do.
     """
     source = source or path.name
+    limits = limits or Limits(max_mb=max_mb)
     suffix = path.suffix.lower()
     kind = format_of(suffix)
     if kind is None:
         raise IngestError(f"unsupported format {suffix or '(none)'}: use {', '.join(SUPPORTED_SUFFIXES)}")
+    if root is not None:
+        check_inside(path, root)
     size = path.stat().st_size
     if size == 0:
         raise IngestError("empty file: add some text or remove it")
-    if size > max_mb * 1024 * 1024:
-        raise IngestError(f"file is {size / 1e6:.1f} MB, over the {max_mb:g} MB limit: split it or raise max_file_mb")
+    if size > limits.max_mb * 1024 * 1024:
+        raise IngestError(
+            f"file is {size / 1e6:.1f} MB, over the {limits.max_mb:g} MB limit: split it or raise max_file_mb"
+        )
+    check_content(path, kind)
     if kind == "pdf":
-        blocks, meta = load_pdf(path, source)
+        blocks, meta = load_pdf(path, source, limits.max_pdf_pages)
     elif kind == "docx":
-        blocks, meta = load_docx(path)
+        blocks, meta = load_docx(path, limits)
     else:
         raw = decode_text(path.read_bytes())
         loader = {"html": load_html, "markdown": load_markdown}.get(kind, load_text)
         blocks, meta = loader(raw)
     document = assemble(source, blocks, meta)
+    check_passages(document.text, limits)
     document.metadata.setdefault("kind", "reading")
     if not document.metadata.get("language"):
         document.metadata["language"] = detect_language(document.text[:2000])

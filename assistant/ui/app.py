@@ -12,7 +12,6 @@ imports it only when it runs.
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import gradio as gr
@@ -24,6 +23,7 @@ from assistant.service import Assistant
 from assistant.ui import chat, evaluate, library
 from assistant.ui.api import register_api
 from assistant.ui.context import UIContext, collection_names
+from assistant.ui.files import reading_folders
 
 TabBuilder = Callable[["UIContext"], None]
 CSS = """
@@ -127,12 +127,8 @@ def build_app(
 def served_paths(settings: Settings) -> list[str]:
     """Folders whose files the app may serve: the readings of every collection and the Evaluate
     tab's runs, nothing else."""
-    folders = {Path(settings.knowledge_dir).resolve()}
-    for row in list_collections(settings):
-        if row.get("folder"):
-            folders.add(Path(row["folder"]).resolve())
-    served = [f for f in folders if f.is_dir()] + [settings.eval_runs_dir.resolve()]
-    return sorted(str(f) for f in served)
+    served = [*reading_folders(settings), settings.eval_runs_dir.resolve()]
+    return sorted(str(f) for f in served)  # within the reading folders, readings only: assistant.ui.files
 
 
 def theme() -> gr.themes.Base:
