@@ -30,8 +30,10 @@ def _chroma_ids(settings, name="knowledge"):
     return set(collection.get(include=[])["ids"]), {c.id for c in snapshot.chunks}
 
 
-def test_add_change_delete_keep_both_indexes_in_step(make_settings, write):
-    settings = make_settings(knowledge_dir=write.folder)
+def test_add_change_delete_keep_both_indexes_in_step(make_settings, write, tmp_path):
+    # Its own vector cache: it counts what is embedded, and other tests put some of these texts in
+    # the shared one (run after tests/test_term_counts.py it saw 1 embedded instead of 2).
+    settings = make_settings(knowledge_dir=write.folder, cache_dir=tmp_path / "own-cache")
     write("a.txt", "Norma siber adalah aturan perilaku negara yang bertanggung jawab di ruang siber.")
     write("b.txt", "Resep rendang memerlukan santan, daging sapi dan cabai.")
     first = sync_collection(settings)
@@ -123,26 +125,38 @@ def test_killed_index_process_leaves_collection_answering(make_settings, write, 
     settings = make_settings(knowledge_dir=write.folder)
     write("dasar.txt", "Diplomasi siber adalah penggunaan sarana diplomatik di ruang siber.")
     sync_collection(settings)
+    current = CollectionPaths(settings, "knowledge").current.read_text()
     for n in range(40):
         write(f"baru{n:02d}.txt", " ".join(PARA.format(n=f"{n}-{k}") for k in range(12)))
+    marker = tmp_path / "embedding"
     env = dict(
         os.environ,
         ASSISTANT_DATA_DIR=str(settings.data_dir),
         ASSISTANT_CACHE_DIR=str(tmp_path / "own-cache"),
         ASSISTANT_KNOWLEDGE_DIR=str(write.folder),
+        # Stop the sync for good after its first batch of vectors, with more to embed (assistant.index.faults).
+        ASSISTANT_FAILPOINT=f"sync:embedding@{marker}",
     )
     proc = subprocess.Popen(
         [sys.executable, "-m", "assistant", "index"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
-    cache = tmp_path / "own-cache" / "vectors.sqlite"
-    wait_until(lambda: cached_vectors(cache) > 0, timeout=120)  # embedding has begun: kill it mid-sync
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
+    try:
+        wait_until(lambda: marker.exists() or proc.poll() is not None, timeout=300)
+        assert marker.exists(), f"the sync ended (exit {proc.poll()}) without reaching its embedding"
+        wait_until(lambda: marker.read_text() == str(proc.pid), timeout=10)
+        assert 0 < cached_vectors(tmp_path / "own-cache" / "vectors.sqlite")
+        proc.send_signal(signal.SIGKILL)
+        assert proc.wait(30) == -signal.SIGKILL  # killed mid-sync, not finished
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert CollectionPaths(settings, "knowledge").current.read_text() == current  # nothing was published
     retriever = open_retriever(settings)
     hits = retriever.search("sarana diplomatik", 3)
     assert hits[0].chunk.source == "dasar.txt"
+    assert {p.chunk.source for p in retriever.search("membangun kepercayaan salah persepsi", 10)} == {"dasar.txt"}
     report = sync_collection(settings)
-    assert len(report.added) == 40 or len(report.unchanged) == 41
+    assert (len(report.added), len(report.unchanged)) == (40, 1)
     in_chroma, in_snapshot = _chroma_ids(settings)
     assert in_chroma == in_snapshot and len(in_snapshot) >= 41
 

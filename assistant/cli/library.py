@@ -111,10 +111,13 @@ def collections(ctx: typer.Context, as_json: JsonOpt = False) -> None:
             str(row["documents"]),
             str(row["chunks"]),
             escape(row["embedder"] or "-"),
-            row["synced_at"] or "never",
+            "[red]damaged[/]" if row["damaged"] else row["synced_at"] or "never",
             escape(row["folder"]),
         )
     out.print(table)
+    for row in rows:
+        if row["damaged"]:
+            out.print("[red]damaged[/]", escape(row["damaged"]), soft_wrap=True)
 
 
 @collections_app.command("remove")

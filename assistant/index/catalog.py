@@ -4,12 +4,15 @@ never nest, and the listing with counts."""
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 from typing import Any
 
 from assistant.config import Settings
 from assistant.errors import StoreError
-from assistant.index.snapshots import CollectionPaths, atomic_write, now_iso
+from assistant.index.snapshots import CollectionPaths, DamagedIndex, atomic_write, now_iso
+
+log = logging.getLogger(__name__)
 
 
 def collection_folder(settings: Settings, name: str) -> Path | None:
@@ -30,7 +33,11 @@ def collection_folders(settings: Settings) -> dict[str, Path]:
     names = [info.parent.name for info in sorted(root.glob("*/collection.json"))] if root.exists() else []
     folders = {}
     for name in dict.fromkeys([*names, settings.collection]):
-        folder = collection_folder(settings, name)
+        try:
+            folder = collection_folder(settings, name)
+        except DamagedIndex as exc:  # reported where that collection is used; the others go on
+            log.warning("%s", exc)
+            continue
         if folder is not None:
             folders[name] = folder.expanduser().resolve()
     return folders
@@ -72,18 +79,31 @@ def record_folder(settings: Settings, paths: CollectionPaths, folder: Path) -> N
     atomic_write(paths.info, json.dumps(info))
 
 
-def list_collections(settings: Settings) -> list[dict[str, Any]]:
-    """Every collection in the data folder with counts, embedder and last sync."""
+def list_collections(settings: Settings, damaged: bool = False) -> list[dict[str, Any]]:
+    """Every collection in the data folder with counts, embedder and last sync.
+
+    A damaged collection (a file that cannot be read) is left out, with a warning in the log, so
+    the others stay usable; with ``damaged=True`` it is listed too, with zero counts and the
+    message (naming the file, saying to rebuild) under ``damaged``.
+    """
     rows = []
     root = settings.collections_dir
     for info in sorted(root.glob("*/collection.json")) if root.exists() else []:
         paths = CollectionPaths(settings, info.parent.name)
-        snapshot = paths.current_snapshot()
+        try:
+            folder = paths.read_info().get("folder", "")
+            snapshot = paths.current_snapshot(check_store=False)
+        except DamagedIndex as exc:
+            log.warning("%s", exc)
+            if damaged:
+                rows.append({"name": paths.name, "folder": "", "documents": 0, "chunks": 0, "embedder": ""})
+                rows[-1].update(synced_at="", damaged=str(exc))
+            continue
         manifest = snapshot.manifest if snapshot else {}
         rows.append(
             {
                 "name": paths.name,
-                "folder": paths.read_info().get("folder", ""),
+                "folder": folder,
                 "documents": len(manifest.get("files", {})),
                 "chunks": len(snapshot.chunks) if snapshot else 0,
                 "embedder": manifest.get("embedder", ""),

@@ -5,29 +5,129 @@ from __future__ import annotations
 
 import hashlib
 import re
+import uuid
+from pathlib import Path
 from typing import Any
 
 from assistant.config import Settings
 from assistant.errors import StoreError
+from assistant.index.faults import disk_full_message, is_disk_full
 from assistant.types import Chunk
+
+# A server must answer its heartbeat within this many seconds (a server that accepts connections
+# but never replies would otherwise hang every command); requests then get REQUEST_TIMEOUT.
+CONNECT_TIMEOUT = 5.0
+REQUEST_TIMEOUT = 120.0
+
+
+STORE_ID = "assistant-store-id"  # in the local store's folder: names this store, not a later one there
+
+
+def store_label(settings: Settings) -> str:
+    """Which Chroma store holds the vectors, as each manifest records it: ``http://host:port``
+    for a server, ``local:<id>`` for the store on disk (``local`` for one made before ids).
+
+    A new local store gets a new id, so a store that was replaced (moved aside as damaged,
+    deleted) is told apart from the one a snapshot was stored in, like a switch to a server: the
+    snapshot must be stored again (``assistant index``) before it answers.
+    """
+    if settings.chroma_host:
+        return f"http://{settings.chroma_host}:{settings.chroma_port}"
+    try:
+        return f"local:{(settings.data_dir / 'chroma' / STORE_ID).read_text(encoding='utf-8').strip()}"
+    except OSError:
+        return "local"
+
+
+def _name_new_store(path: Path) -> None:
+    """Give a store that does not exist yet its id (kept when another process named it first)."""
+    if (path / "chroma.sqlite3").exists():
+        return
+    (path / STORE_ID).unlink(missing_ok=True)
+    try:
+        with open(path / STORE_ID, "x", encoding="utf-8") as fh:
+            fh.write(uuid.uuid4().hex[:12])
+    except FileExistsError:
+        pass
 
 
 def chroma_client(settings: Settings):
-    """A Chroma client: HTTP when ``chroma_host`` is set, else on disk under the data folder."""
+    """A Chroma client: HTTP when ``chroma_host`` is set, else on disk under the data folder.
+
+    Raises
+    ------
+    StoreError
+        When the server is down or does not answer within :data:`CONNECT_TIMEOUT`, or when the
+        store on disk cannot be opened (damaged: the message says to rebuild).
+    """
     import chromadb
     from chromadb.config import Settings as ChromaSettings
 
     chroma_settings = ChromaSettings(anonymized_telemetry=False)
     if settings.chroma_host:
+        check_server(settings)
         try:
-            return chromadb.HttpClient(host=settings.chroma_host, port=settings.chroma_port, settings=chroma_settings)
+            client = chromadb.HttpClient(host=settings.chroma_host, port=settings.chroma_port, settings=chroma_settings)
         except Exception as exc:
             raise StoreError(
                 f"cannot reach Chroma at {settings.chroma_host}:{settings.chroma_port} ({exc}): start it or unset ASSISTANT_CHROMA_HOST"
             ) from exc
+        _limit_requests(client)
+        return client
     path = settings.data_dir / "chroma"
     path.mkdir(parents=True, exist_ok=True)
-    return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
+    try:
+        _name_new_store(path)
+        return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
+    except Exception as exc:
+        if is_disk_full(exc):
+            raise StoreError(disk_full_message(path)) from exc
+        raise StoreError(
+            f"the Chroma store {path} cannot be opened ({exc}): run `assistant index --rebuild`, which moves "
+            "it aside and stores the collection again (other collections then need `assistant index --rebuild` too)"
+        ) from exc
+
+
+def check_server(settings: Settings) -> None:
+    """Fail fast, with what to do, when the Chroma server is down or does not answer."""
+    import httpx
+
+    where = f"{settings.chroma_host}:{settings.chroma_port}"
+    try:
+        httpx.get(f"http://{where}/api/v2/heartbeat", timeout=CONNECT_TIMEOUT).raise_for_status()
+    except httpx.TimeoutException as exc:
+        raise StoreError(
+            f"cannot reach Chroma at {where}: it accepted the connection but did not answer within "
+            f"{CONNECT_TIMEOUT:g} s; check that a Chroma server (`chroma run`) is running there, or unset ASSISTANT_CHROMA_HOST"
+        ) from exc
+    except httpx.HTTPError as exc:
+        raise StoreError(
+            f"cannot reach Chroma at {where} ({exc}): start it (`chroma run --port {settings.chroma_port}`) or unset ASSISTANT_CHROMA_HOST"
+        ) from exc
+
+
+def _limit_requests(client) -> None:
+    """Give the client's HTTP session a timeout (chromadb 1.5 creates it with none)."""
+    import httpx
+
+    session = getattr(getattr(client, "_server", None), "_session", None)
+    if isinstance(session, httpx.Client):
+        session.timeout = httpx.Timeout(REQUEST_TIMEOUT, connect=CONNECT_TIMEOUT)
+
+
+def set_store_aside(settings: Settings) -> Path | None:
+    """Move a local Chroma store that cannot be opened aside (``chroma.damaged-<time>``)."""
+    import time
+
+    from chromadb.api.client import SharedSystemClient
+
+    path = settings.data_dir / "chroma"
+    if not path.exists():
+        return None
+    aside = path.with_name(f"chroma.damaged-{time.strftime('%Y%m%dT%H%M%S')}")
+    path.rename(aside)
+    SharedSystemClient.clear_system_cache()  # forget the client that failed on the old folder
+    return aside
 
 
 def chroma_name(collection: str, embedder: str, dim: int) -> str:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
+from assistant.errors import StoreError
 from assistant.text.tokens import content_tokens, tokenize
 
 TERM_COUNTS = "terms.json"  # beside the BM25 files: document frequencies of content tokens
@@ -37,10 +38,17 @@ class LexicalIndex:
 
     @classmethod
     def load(cls, folder: Path) -> LexicalIndex:
+        """Read a saved index; :class:`~assistant.errors.StoreError` (saying to rebuild) when its
+        files are missing or damaged."""
         import bm25s
 
-        ids = json.loads((folder / "ids.json").read_text())
-        model = bm25s.BM25.load(str(folder / "bm25")) if ids else bm25s.BM25()
+        try:
+            ids = json.loads((folder / "ids.json").read_text())
+            model = bm25s.BM25.load(str(folder / "bm25")) if ids else bm25s.BM25()
+        except (OSError, ValueError, EOFError, KeyError) as exc:
+            raise StoreError(
+                f"the BM25 index {folder} is damaged ({exc}): run `assistant index --rebuild` for its collection"
+            ) from exc
         return cls(ids, model)
 
     def scores(self, query: str) -> np.ndarray:

@@ -7,9 +7,12 @@ folder with it, and ``benchmarks/retrieval.py`` a corpus of one passage per line
 
 from __future__ import annotations
 
+import shutil
+
 from assistant.config import Settings
 from assistant.index.chroma import chroma_add
 from assistant.index.embeddings import Embedder
+from assistant.index.faults import disk_full_is_clear, failpoint
 from assistant.index.lexical import LexicalIndex, save_term_counts
 from assistant.index.progress import SyncProgress
 from assistant.index.snapshots import CollectionPaths, Snapshot, atomic_write
@@ -50,6 +53,7 @@ def embed_and_store(
         cache.close()
     progress.start("storing", len(chunks))
     chroma_add(collection, chunks, vectors, progress=progress.advance)
+    failpoint("sync:stored")
     return embedded
 
 
@@ -64,7 +68,8 @@ def write_snapshot(
     """A complete new snapshot of ``chunks`` (not yet published): chunk records, the BM25 index
     over them, the manifest, and ``files`` (name -> text) beside them.
 
-    Stems computed for the BM25 index are kept in the cache folder for the next process.
+    Stems computed for the BM25 index are kept in the cache folder for the next process. A
+    snapshot that cannot be completed (e.g. the disk is full) is deleted, never left half-written.
     """
     (progress or SyncProgress()).start("BM25", len(chunks))
     snapshot = Snapshot(paths.new_snapshot_folder(), manifest, chunks)
@@ -76,10 +81,14 @@ def write_snapshot(
     def write_indexes(folder):
         lexical.save(folder / "lexical")
         save_term_counts(folder / "lexical", texts)
+        for name, text in (files or {}).items():
+            atomic_write(folder / name, text)
 
-    snapshot.save(write_indexes)
-    for name, text in (files or {}).items():
-        atomic_write(snapshot.folder / name, text)
+    try:
+        snapshot.save(write_indexes)
+    except BaseException:
+        shutil.rmtree(snapshot.folder, ignore_errors=True)
+        raise
     save_stem_cache(stems)
     return snapshot
 
@@ -105,8 +114,17 @@ def publish(
     -------
     (snapshot, embedded)
         The published snapshot and how many chunks were actually embedded.
+
+    Raises
+    ------
+    StoreError
+        When the disk fills up: the message says so, and that the previous snapshot still answers.
     """
-    embedded = embed_and_store(settings, embedder, collection, chunks if store is None else store, progress, sentences)
-    snapshot = write_snapshot(settings, paths, manifest, chunks, files, progress)
-    paths.publish(snapshot)
+    with disk_full_is_clear(settings.data_dir):
+        embedded = embed_and_store(
+            settings, embedder, collection, chunks if store is None else store, progress, sentences
+        )
+        snapshot = write_snapshot(settings, paths, manifest, chunks, files, progress)
+        failpoint("sync:written")
+        paths.publish(snapshot)
     return snapshot, embedded

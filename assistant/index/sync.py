@@ -12,13 +12,14 @@ from typing import Any
 from assistant.config import Settings
 from assistant.errors import IngestError, StoreError
 from assistant.index.catalog import collection_folder, record_folder
-from assistant.index.chroma import chroma_client, chroma_collection, chroma_name
+from assistant.index.chroma import chroma_client, chroma_collection, chroma_name, set_store_aside, store_label
 from assistant.index.chunking import CHUNKER_VERSION, chunk_document
 from assistant.index.embeddings import load_embedder
+from assistant.index.faults import disk_full_is_clear, failpoint
 from assistant.index.locking import collection_lock
 from assistant.index.progress import SyncProgress
-from assistant.index.publish import publish
-from assistant.index.snapshots import CollectionPaths, Snapshot, file_sha256, now_iso
+from assistant.index.publish import embed_and_store, publish
+from assistant.index.snapshots import CollectionPaths, DamagedIndex, Snapshot, file_sha256, now_iso
 from assistant.ingest.formats import SKIPPED_NAMES, SUPPORTED_SUFFIXES
 from assistant.ingest.loaders import load_reading
 from assistant.text.glossary import COLLECTION_GLOSSARY, parse_extra_terms
@@ -75,15 +76,57 @@ def scan_folder(folder: Path) -> tuple[dict[str, Path], list[str]]:
     return found, ignored
 
 
-def resolve_folder(settings: Settings, paths: CollectionPaths, folder: Path | None) -> Path:
-    """The collection's reading folder: given, recorded, or the default knowledge folder."""
-    folder = folder or collection_folder(settings, paths.name)
+def resolve_folder(settings: Settings, paths: CollectionPaths, folder: Path | None, rebuild: bool = False) -> Path:
+    """The collection's reading folder: given, recorded, or the default knowledge folder.
+
+    With ``rebuild``, a damaged ``collection.json`` is no obstacle: the folder is the one given,
+    the default one, or the one a snapshot's manifest recorded.
+    """
+    try:
+        folder = folder or collection_folder(settings, paths.name)
+    except DamagedIndex:
+        if not rebuild:
+            raise
+        folder = _recorded_folder(settings, paths)
     if folder is None:
         raise StoreError(f"collection {paths.name!r} has no folder yet: pass --knowledge DIR")
     folder = folder.expanduser().resolve()
     if not folder.is_dir():
         raise StoreError(f"reading folder {folder} does not exist: create it or pass --knowledge DIR")
     return folder
+
+
+def _recorded_folder(settings: Settings, paths: CollectionPaths) -> Path | None:
+    """The reading folder of a collection whose ``collection.json`` is damaged: the default one
+    for the default collection, else the newest readable manifest's."""
+    if paths.name == settings.collection:
+        return settings.knowledge_dir
+    for manifest in sorted(paths.snapshots.glob("*/manifest.json"), reverse=True):
+        try:
+            recorded = json.loads(manifest.read_text(encoding="utf-8")).get("folder")
+        except (OSError, ValueError, AttributeError):
+            continue
+        if recorded:
+            return Path(recorded)
+    return None
+
+
+def _previous(paths: CollectionPaths, rebuild: bool, report: SyncReport, progress: SyncProgress) -> Snapshot | None:
+    """The snapshot that answers now; None when there is none, or when it is damaged and a
+    rebuild was asked for (then ``collection.json`` is rewritten too)."""
+    try:
+        paths.read_info()
+        return paths.current_snapshot(check_store=False)
+    except DamagedIndex as exc:
+        if not rebuild:
+            raise
+        message = f"{exc.path} was damaged: rebuilding the collection from its reading files"
+        report.messages.append(message)
+        progress.message(message)
+        if exc.path == paths.info:
+            paths.info.unlink(missing_ok=True)
+            return _previous(paths, rebuild, report, progress)
+        return None
 
 
 def _full_rebuild_reason(old: Snapshot | None, embedder: str, chunking: dict[str, int], rebuild: bool) -> str | None:
@@ -172,8 +215,8 @@ def sync_collection(
     """
     progress = progress or SyncProgress()
     paths = CollectionPaths(settings, name or settings.collection)
-    folder = resolve_folder(settings, paths, folder)
-    with collection_lock(paths, settings.lock_timeout, progress):
+    folder = resolve_folder(settings, paths, folder, rebuild)
+    with disk_full_is_clear(settings.data_dir), collection_lock(paths, settings.lock_timeout, progress):
         return sync_locked(settings, paths, folder, rebuild, progress)
 
 
@@ -190,29 +233,59 @@ def sync_locked(
     A new collection, or a changed folder, is recorded in ``collection.json`` after checking
     that the folder does not nest with another collection's.
     """
+    with disk_full_is_clear(settings.data_dir):
+        return _sync(settings, paths, folder, rebuild, progress or SyncProgress())
+
+
+def _sync(
+    settings: Settings, paths: CollectionPaths, folder: Path, rebuild: bool, progress: SyncProgress
+) -> SyncReport:
     started = time.perf_counter()
-    progress = progress or SyncProgress()
     report = SyncReport(paths.name)
+    old = _previous(paths, rebuild, report, progress)
     record_folder(settings, paths, folder)
-    old = paths.current_snapshot()
     chunking = {"size": settings.chunk_size, "overlap": settings.chunk_overlap, "version": CHUNKER_VERSION}
     reason = _full_rebuild_reason(old, settings.embedder, chunking, rebuild)  # an embedder's id is its name
-    if reason:
-        report.messages.append(reason)
-        progress.message(reason)
+    moved = old is not None and reason is None and old.manifest.get("chroma_store", "local") != store_label(settings)
+    for text in (reason, _store_moved(old, settings) if moved else None):
+        if text:
+            report.messages.append(text)
+            progress.message(text)
     plan = _plan(settings, folder, old, reason is not None, report, progress)
     terms, terms_entry = _read_glossary(folder, old, report)
     terms_changed = old is not None and old.manifest.get("glossary") != terms_entry
     if (
         old is not None
         and reason is None
+        and not moved
         and not (plan.fresh or report.added or report.updated or report.removed or terms_changed)
     ):
         report.chunks = len(old.chunks)  # nothing changed: keep the current snapshot, load no model
+        if any(f.name != old.folder.name for f in paths.snapshots.iterdir()):
+            _finish_interrupted(settings, old, paths, report)
     else:
-        _publish_plan(settings, paths, folder, old, plan, chunking, (terms, terms_entry), report, progress)
+        _publish_plan(
+            settings, paths, folder, old, plan, chunking, (terms, terms_entry), report, progress, rebuild=rebuild
+        )
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _store_moved(old: Snapshot | None, settings: Settings) -> str:
+    before = old.manifest.get("chroma_store", "local") if old else "local"
+    return f"Chroma store changed from {before} to {store_label(settings)}: storing every chunk there (vectors from the cache)"
+
+
+def _open_store(settings: Settings, rebuild: bool, report: SyncReport):
+    """The Chroma client; with ``rebuild``, a local store that cannot be opened is moved aside."""
+    try:
+        return chroma_client(settings)
+    except StoreError:
+        if not rebuild or settings.chroma_host or not (settings.data_dir / "chroma").exists():
+            raise
+    aside = set_store_aside(settings)
+    report.messages.append(f"the Chroma store could not be opened: moved to {aside}, storing every chunk in a new one")
+    return chroma_client(settings)
 
 
 def _publish_plan(
@@ -225,14 +298,20 @@ def _publish_plan(
     glossary: tuple[str, dict | None],
     report: SyncReport,
     progress: SyncProgress,
+    *,
+    rebuild: bool = False,
 ) -> None:
     """Embed what Chroma lacks, publish the plan's snapshot, then drop what only older ones used."""
     terms, terms_entry = glossary
     embedder = load_embedder(settings.embedder)
     target = chroma_name(paths.name, embedder.id, embedder.dim)
-    same_store = old is not None and old.manifest.get("chroma_collection") == target
+    same_store = (
+        old is not None
+        and old.manifest.get("chroma_collection") == target
+        and old.manifest.get("chroma_store", "local") == store_label(settings)
+    )
     to_store = plan.fresh if same_store else plan.kept + plan.fresh
-    client = chroma_client(settings)
+    client = _open_store(settings, rebuild, report)
     collection = chroma_collection(client, target)
     manifest = {
         "collection": paths.name,
@@ -240,6 +319,7 @@ def _publish_plan(
         "embedder": embedder.id,
         "dim": embedder.dim,
         "chroma_collection": target,
+        "chroma_store": store_label(settings),
         "chunking": chunking,
         "synced_at": now_iso(),
         "files": plan.files,
@@ -256,8 +336,29 @@ def _publish_plan(
         files={COLLECTION_GLOSSARY: terms} if terms else None,
         progress=progress,
     )
+    failpoint("sync:published")
     _clean_up(client, collection, old, snapshot, paths)
     report.chunks = len(snapshot.chunks)
+
+
+def _finish_interrupted(settings: Settings, current: Snapshot, paths: CollectionPaths, report: SyncReport) -> None:
+    """A sync was stopped after publishing (or with a snapshot it never published): store the
+    snapshot's vectors again from the cache (embedded Chroma may not have kept every vector of a
+    process killed right after writing them), then drop the vectors and snapshot folders only
+    that sync used, as it would have."""
+    client = chroma_client(settings)
+    name, embedder = current.manifest["chroma_collection"], load_embedder(current.embedder)
+    collection = chroma_collection(client, name)
+    try:
+        report.embedded = embed_and_store(settings, embedder, collection, current.chunks)
+        for i in range(0, len(current.chunks), 5000):  # every vector can be read back by id
+            collection.get(ids=[c.id for c in current.chunks[i : i + 5000]], include=["embeddings"])
+    except Exception:  # Chroma's own index of that collection is damaged: store it anew
+        client.delete_collection(name)
+        collection = chroma_collection(client, name)
+        report.embedded = embed_and_store(settings, embedder, collection, current.chunks)
+    _clean_up(client, collection, None, current, paths)
+    report.messages.append("finished an interrupted sync: vectors stored again, leftovers removed")
 
 
 def _read_glossary(folder: Path, old: Snapshot | None, report: SyncReport) -> tuple[str, dict | None]:

@@ -12,7 +12,7 @@ from assistant.index.catalog import check_folder_free, collection_folder, list_c
 from assistant.index.chroma import chroma_client, chroma_name
 from assistant.index.locking import collection_lock
 from assistant.index.progress import SyncProgress
-from assistant.index.snapshots import CollectionPaths, check_collection_name
+from assistant.index.snapshots import CollectionPaths, DamagedIndex, check_collection_name
 
 
 def library_folder(settings: Settings, name: str) -> Path:
@@ -28,9 +28,10 @@ def is_managed(settings: Settings, folder: Path) -> bool:
 def collections_overview(settings: Settings) -> list[dict[str, Any]]:
     """Every collection with document and chunk counts, embedder, last sync and folder.
 
-    The default collection is listed (with zero counts) even before its first sync.
+    The default collection is listed (with zero counts) even before its first sync. A damaged
+    collection is listed with its message under ``damaged`` (and no counts).
     """
-    rows = list_collections(settings)
+    rows = list_collections(settings, damaged=True)
     if settings.collection not in {r["name"] for r in rows}:
         rows.append(
             {
@@ -43,6 +44,7 @@ def collections_overview(settings: Settings) -> list[dict[str, Any]]:
             }
         )
     for row in rows:
+        row.setdefault("damaged", None)
         row["default"] = row["name"] == settings.collection
         row["managed"] = bool(row["folder"]) and is_managed(settings, Path(row["folder"]))
     return sorted(rows, key=lambda r: (not r["default"], r["name"]))
@@ -78,9 +80,15 @@ def remove_collection(settings: Settings, name: str) -> dict[str, Any]:
     paths = CollectionPaths(settings, name)
     if not paths.exists():
         raise LibraryError(f"no collection named {name!r}: see `assistant collections`")
-    folder = collection_folder(settings, name)
+    try:
+        folder = collection_folder(settings, name)
+    except DamagedIndex:  # a damaged collection can be removed; its folder is then kept
+        folder = None
     with collection_lock(paths, settings.lock_timeout, SyncProgress()):
-        snapshot = paths.current_snapshot()
+        try:
+            snapshot = paths.current_snapshot(check_store=False)
+        except DamagedIndex:
+            snapshot = None
         target = snapshot.manifest.get("chroma_collection") if snapshot else None
         if target:
             try:

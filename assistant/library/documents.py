@@ -35,7 +35,7 @@ from assistant.library.collections import target_folder
 def list_documents(settings: Settings, name: str) -> list[dict[str, Any]]:
     """Documents of a collection: indexed ones with their metadata, then files not yet indexed."""
     paths = CollectionPaths(settings, name)
-    snapshot = paths.current_snapshot()
+    snapshot = paths.current_snapshot(check_store=False)
     files = snapshot.manifest.get("files", {}) if snapshot else {}
     rows = []
     for source, entry in files.items():
@@ -132,7 +132,7 @@ def _validate_all(
 def _known_hashes(folder: Path, paths: CollectionPaths) -> dict[str, str]:
     """SHA-256 of every indexed or present file of a collection -> its relative path."""
     known: dict[str, str] = {}
-    snapshot = paths.current_snapshot()
+    snapshot = paths.current_snapshot(check_store=False)
     for source, entry in (snapshot.manifest.get("files", {}) if snapshot else {}).items():
         known.setdefault(entry.get("sha256", ""), source)
     if folder.is_dir():

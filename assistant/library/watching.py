@@ -161,7 +161,11 @@ def start_watching(
     on_sync : callable, optional
         ``on_sync(name, report, error)`` after each sync, e.g. to log it.
     """
-    names = list(collections) if collections is not None else [r["name"] for r in collections_overview(settings)]
+    names = (
+        list(collections)
+        if collections is not None
+        else [r["name"] for r in collections_overview(settings) if not r["damaged"]]
+    )
     folders = {}
     for name in names:
         folder = collection_folder(settings, name)
