@@ -1,6 +1,6 @@
 """Cleaning shared by every format: blocks of a loaded file are cleaned (ftfy, stray mojibake,
 spaces) and joined into one text with page and section markers; bytes are decoded; YAML front
-matter is split off (``python-frontmatter``)."""
+matter is split off (``python-frontmatter``); Markdown is read into blocks (``markdown-it-py``)."""
 
 from __future__ import annotations
 
@@ -8,11 +8,14 @@ import codecs
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import ftfy
 import yaml
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
 
 from assistant.errors import IngestError
 from assistant.types import Document, Marker
@@ -158,3 +161,45 @@ def split_front_matter(text: str) -> tuple[dict[str, Any], str]:
     if not isinstance(meta, dict):
         raise IngestError("front matter must be a YAML mapping (key: value lines)")
     return meta, body.lstrip("\n")
+
+
+@lru_cache(maxsize=1)
+def _markdown() -> MarkdownIt:
+    return MarkdownIt("commonmark").enable("table")
+
+
+def _inline_text(token: Token) -> str:
+    """The plain text of an inline token: emphasis and links dropped, images by their alt text,
+    inline HTML left out, line breaks kept as newlines."""
+    parts = []
+    for child in token.children or []:
+        if child.type in ("text", "code_inline", "image"):
+            parts.append(child.content)
+        elif child.type in ("softbreak", "hardbreak"):
+            parts.append("\n")
+    return "".join(parts)
+
+
+def markdown_blocks(body: str) -> list[Block]:
+    """Blocks of a Markdown body (``markdown-it-py``, CommonMark with tables): headings become
+    section markers; a paragraph, list item or code block is split as plain text is
+    (:func:`split_paragraphs`); a table row is one paragraph, its cells joined by " | ";
+    HTML blocks are left out."""
+    blocks: list[Block] = []
+    tokens = _markdown().parse(body)
+    row: list[str] | None = None
+    for i, token in enumerate(tokens):
+        if token.type == "tr_open":
+            row = []
+        elif token.type == "tr_close" and row is not None:
+            blocks.append(Block(" | ".join(cell for cell in row if cell)))
+            row = None
+        elif token.type == "inline" and row is not None:
+            row.append(_inline_text(token).strip())
+        elif token.type == "inline" and tokens[i - 1].type == "heading_open":
+            blocks.append(Block(_inline_text(token), "heading"))
+        elif token.type == "inline":
+            blocks.extend(Block(p) for p in split_paragraphs(_inline_text(token)))
+        elif token.type in ("fence", "code_block"):
+            blocks.extend(Block(p) for p in split_paragraphs(token.content))
+    return blocks

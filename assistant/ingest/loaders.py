@@ -14,48 +14,25 @@ from typing import Any
 
 from assistant.errors import IngestError
 from assistant.ingest.checks import Limits, check_content, check_docx, check_inside, check_passages
-from assistant.ingest.cleaning import Block, assemble, clean_inline, decode_text, split_front_matter, split_paragraphs
+from assistant.ingest.cleaning import (
+    Block,
+    assemble,
+    clean_inline,
+    decode_text,
+    markdown_blocks,
+    split_front_matter,
+    split_paragraphs,
+)
 from assistant.ingest.formats import SUPPORTED_SUFFIXES, format_of
 from assistant.ingest.library_logs import library_messages
 from assistant.text.language import detect_language
 from assistant.types import Document
 
-_MD_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
-_MD_ITEM = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+")
-
-
-def _strip_markdown(text: str) -> str:
-    text = re.sub(r"!\[([^\]]*)\]\([^)]*\)", r"\1", text)
-    text = re.sub(r"\[([^\]]+)\]\([^)]*\)", r"\1", text)
-    text = re.sub(r"(\*\*|__)(.+?)\1", r"\2", text)
-    text = re.sub(r"`([^`]+)`", r"\1", text)
-    return text
-
 
 def load_markdown(raw: str) -> tuple[list[Block], dict[str, Any]]:
-    """Blocks of a Markdown (or plain text) body; headings become section markers."""
+    """Blocks of a Markdown body (:func:`~assistant.ingest.cleaning.markdown_blocks`); headings become section markers."""
     meta, body = split_front_matter(raw)
-    blocks: list[Block] = []
-    pending: list[str] = []
-
-    def flush() -> None:
-        if pending:
-            blocks.extend(Block(p) for p in split_paragraphs(_strip_markdown("\n".join(pending))))
-            pending.clear()
-
-    for line in body.replace("\r\n", "\n").split("\n"):
-        heading = _MD_HEADING.match(line)
-        if heading:
-            flush()
-            blocks.append(Block(_strip_markdown(heading.group(2)), "heading"))
-        elif _MD_ITEM.match(line):
-            flush()
-            pending.append(_MD_ITEM.sub("", line))
-            flush()
-        else:
-            pending.append(line)
-    flush()
-    return blocks, meta
+    return markdown_blocks(body), meta
 
 
 def load_text(raw: str) -> tuple[list[Block], dict[str, Any]]:
