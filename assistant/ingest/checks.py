@@ -131,8 +131,9 @@ def check_inside(path: Path, root: Path) -> None:
         )
 
 
-def check_passages(text: str, limits: Limits) -> None:
-    """Refuse a text that would give more than ``limits.max_passages`` passages to embed.
+def check_passages(text: str, limits: Limits, slack: float = 1.0) -> None:
+    """Refuse a text that would give more than ``limits.max_passages`` passages to embed (more than
+    ``slack`` times that, for a raw text checked before parsing: its markup may shrink).
 
     Raises
     ------
@@ -141,7 +142,7 @@ def check_passages(text: str, limits: Limits) -> None:
     """
     step = max(1, limits.chunk_size - limits.chunk_overlap)
     estimate = len(text) // step + 1
-    if estimate > limits.max_passages:
+    if estimate > limits.max_passages * slack:
         raise IngestError(
             f"too long to index as one reading: {len(text):,} characters make about {estimate:,} passages, "
             f"over the limit of {limits.max_passages:,} per file: split the file, or raise "

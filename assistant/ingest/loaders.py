@@ -203,6 +203,8 @@ def load_document(
         blocks, meta = load_docx(path, limits)
     else:
         raw = decode_text(path.read_bytes())
+        if kind != "html":  # a huge plain or Markdown text is refused before it is parsed and cleaned
+            check_passages(raw, limits, slack=2.0)
         loader = {"html": load_html, "markdown": load_markdown}.get(kind, load_text)
         blocks, meta = loader(raw)
     document = assemble(source, blocks, meta)
