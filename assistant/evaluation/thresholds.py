@@ -62,8 +62,8 @@ def load_thresholds(path: str | Path) -> list[Threshold]:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise ValueError(f"cannot read thresholds {path}: {exc}") from exc
-    tables = {name: data.get(name) for name in ("min", "max") if name in data}
-    if not tables or not all(isinstance(table, dict) for table in tables.values()):
+    tables: dict[str, dict] = {name: data[name] for name in ("min", "max") if isinstance(data.get(name), dict)}
+    if not tables or any(name in data and name not in tables for name in ("min", "max")):
         raise ValueError(f'{path}: needs a [min] or [max] table of "metric" = value')
     return [
         parse_threshold(f"{key}={value}", at_most=name == "max")

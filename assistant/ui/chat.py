@@ -46,7 +46,8 @@ def respond(ctx, message: str, chat: list, turns: list, collection: str, llm: st
         gr.Warning(EMPTY)
         yield "", chat, turns, gr.skip()
         return
-    chat = [*chat, {"role": "user", "content": question}, {"role": "assistant", "content": "…"}]
+    # the question is shown as typed: as text, never as HTML (the chatbot renders Markdown and HTML)
+    chat = [*chat, {"role": "user", "content": str(escape(question))}, {"role": "assistant", "content": "…"}]
     yield "", chat, turns, SEARCHING
     text = ""
     try:

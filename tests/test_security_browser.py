@@ -1,0 +1,85 @@
+"""HTML and script text in a reading, in its title and in questions is shown as text in every panel of
+the web app, checked in the page Chromium renders: Chat (question, answer, sources), Library (the
+documents table) and Evaluate (questions table and details). A script that ran or an element that was
+parsed from the text would set ``window.__pwned`` or add an ``img.pwned``."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.ui_server import CHROMIUM_ARGS, chromium, start_server
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+PAYLOAD = '<script>window.__pwned=1</script><img class=pwned src=x onerror="window.__pwned=2">'
+TITLE = f"Siber <b>tebal</b> {PAYLOAD}"
+READING = (
+    f"---\ntitle: '{TITLE}'\nlanguage: id\n---\n"
+    "Badan Siber dan Sandi Negara (BSSN) dibentuk pada tahun 2017 untuk menjaga keamanan siber nasional. "
+    f"Dokumen itu memuat teks {PAYLOAD} yang harus tampil sebagai teks biasa.\n"
+)
+QUESTION = f"Kapan BSSN dibentuk? {PAYLOAD}"
+TIMEOUT = 900_000  # an answer on a shared, loaded 2-core machine can take minutes
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory, shared_cache):
+    from assistant.config import Settings
+    from assistant.index.sync import sync_collection
+
+    folder = tmp_path_factory.mktemp("html-readings")
+    (folder / "siber-html.md").write_text(READING, encoding="utf-8")
+    evals = tmp_path_factory.mktemp("html-evals")
+    item = {"id": "x<b>1</b>", "question": QUESTION, "lang": "id", "answerable": True, "gold_quotes": ["tahun 2017"]}
+    (evals / "html.jsonl").write_text(json.dumps(item) + "\n", encoding="utf-8")
+    settings = Settings(data_dir=tmp_path_factory.mktemp("html-data"), cache_dir=shared_cache, knowledge_dir=folder)
+    sync_collection(settings)
+    served = start_server(settings, ASSISTANT_EVALS_DIR=str(evals)).wait_ready(timeout=900)
+    yield served
+    served.stop()
+
+
+@pytest.fixture(scope="module")
+def page(server):
+    executable = chromium()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS, timeout=60_000)
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.set_default_timeout(60_000)
+        page.goto(server.url, wait_until="load")
+        page.wait_for_selector("#question textarea")
+        yield page
+        browser.close()
+
+
+def nothing_ran(page) -> None:
+    assert page.evaluate("window.__pwned") is None
+    assert page.locator("img.pwned").count() == 0 and page.locator("b:has-text('tebal')").count() == 0
+
+
+def test_chat_shows_html_in_question_answer_and_sources_as_text(page):
+    page.fill("#question textarea", QUESTION)
+    page.click("#send")
+    page.wait_for_selector("#sources mark.quote", timeout=TIMEOUT)
+    chat, sources = page.locator("#chat").inner_text(), page.locator("#sources").inner_text()
+    assert "<script>window.__pwned=1</script>" in chat  # the question, as typed
+    assert PAYLOAD in sources and "<b>tebal</b>" in sources  # the passage and the reading's title
+    nothing_ran(page)
+
+
+def test_library_and_evaluate_show_html_as_text(page):
+    page.get_by_role("tab", name="Library").click()
+    page.wait_for_selector("#library-table:has-text('tebal')", timeout=TIMEOUT)
+    assert "<b>tebal</b>" in page.locator("#library-table").inner_text()
+    nothing_ran(page)
+    page.get_by_role("tab", name="Evaluate").click()
+    page.click("#eval-run")
+    page.wait_for_selector("#eval-status:has-text('Ran 1 questions')", timeout=TIMEOUT)
+    page.locator("#eval-details").locator("text=Top 10 retrieved").wait_for(timeout=TIMEOUT)
+    assert "<script>window.__pwned=1</script>" in page.locator("#eval-questions").inner_text()
+    details = page.locator("#eval-details").inner_text()
+    assert "x<b>1</b>" in details and "<script>window.__pwned=1</script>" in details
+    nothing_ran(page)
