@@ -67,3 +67,23 @@ def test_source_cap_setting_reaches_the_retriever(indexed_settings):
     found = retriever.search("Bagaimana liberalisme memandang kerja sama di ruang siber?", 5)
     sources = [p.chunk.source for p in found]
     assert max(sources.count(s) for s in sources) <= 2
+
+
+def test_a_vector_store_that_fails_a_read_is_a_clear_store_error(indexed_settings, monkeypatch):
+    """Chroma that cannot return vectors it holds (seen after a sync killed right after writing) is
+    reported with the command that repairs it, not as a raw Chroma error."""
+    from chromadb.errors import InternalError
+
+    from assistant.errors import StoreError
+    from assistant.retrieval.retriever import CollectionIndex, Retriever
+
+    index = CollectionIndex(indexed_settings, indexed_settings.collection)
+    retriever = Retriever(index)
+    assert retriever.search("Apa itu diplomasi siber?", 3)  # the real store answers first
+
+    def broken(*args, **kwargs):
+        raise InternalError("Error finding id")
+
+    monkeypatch.setattr(index.collection, "query", broken)
+    with pytest.raises(StoreError, match=r"assistant index --collection"):
+        retriever.search("Apa itu diplomasi siber?", 3)

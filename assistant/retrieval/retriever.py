@@ -24,6 +24,8 @@ terms alone as the second query); figures in docs/benchmarks.md. Collections in 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -85,7 +87,8 @@ class CollectionIndex:
         n = min(stored, k + max(10, stored - len(self.chunks)))
         if n <= 0:  # the store holds none of its vectors (e.g. a new, empty Chroma server): BM25 answers
             return {}
-        result = self.collection.query(query_embeddings=[vector.tolist()], n_results=n, include=["distances"])
+        with self._store_errors():
+            result = self.collection.query(query_embeddings=[vector.tolist()], n_results=n, include=["distances"])
         pairs = zip(result["ids"][0], result["distances"][0])
         hits = {cid: 1.0 - float(d) for cid, d in pairs if cid in self.chunks}
         return dict(list(hits.items())[:k])
@@ -94,10 +97,26 @@ class CollectionIndex:
         """Exact cosine similarity for chunks the nearest-neighbour search did not return."""
         if not ids:
             return {}
-        got = self.collection.get(ids=ids, include=["embeddings"])
+        with self._store_errors():
+            got = self.collection.get(ids=ids, include=["embeddings"])
         return {
             cid: float(np.dot(np.asarray(e, dtype=np.float32), vector)) for cid, e in zip(got["ids"], got["embeddings"])
         }
+
+    @contextmanager
+    def _store_errors(self) -> Iterator[None]:
+        """A vector store that fails a read (e.g. Chroma's "Error finding id" after a sync was killed
+        right after writing) is a clear error that says how to repair it, not a raw Chroma error."""
+        try:
+            yield
+        except StoreError:
+            raise
+        except Exception as exc:  # chromadb raises several classes (InternalError, NotFoundError, ...)
+            raise StoreError(
+                f"the vector store of collection {self.name!r} could not return its vectors "
+                f"({type(exc).__name__}: {str(exc)[:200]}): run `assistant index --collection {self.name}` "
+                "to store them again from the cache"
+            ) from exc
 
     def language_of(self, chunk_id: str) -> str | None:
         return self.chunks[chunk_id].metadata.get("language")
