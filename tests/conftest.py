@@ -88,3 +88,19 @@ def write(tmp_path):
 
     _write.folder = folder
     return _write
+
+
+@pytest.fixture(scope="session")
+def web_server(indexed_settings):
+    """The shared ``assistant serve`` of the default collection (``tests/ui_server.shared_server``)."""
+    from tests.ui_server import shared_server
+
+    return shared_server(indexed_settings)
+
+
+@pytest.fixture(scope="module")
+def web_client(web_server):
+    """A ``gradio_client`` of :func:`web_server`."""
+    from gradio_client import Client
+
+    return Client(web_server.url, verbose=False)

@@ -15,7 +15,6 @@ import pytest
 from typer.testing import CliRunner
 
 from assistant.cli.app import app
-from tests.ui_server import shared_server
 
 runner = CliRunner()
 MARKUP_READING = """---
@@ -180,41 +179,29 @@ def test_reading_text_that_looks_like_markup_is_printed_verbatim(odd_settings):
 # --- the web app and the OpenAI-compatible API --------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def web(indexed_settings):
-    return shared_server(indexed_settings)
-
-
-@pytest.fixture(scope="module")
-def client(web):
-    from gradio_client import Client
-
-    return Client(web.url, verbose=False)
-
-
-def test_web_api_refuses_bad_questions_history_and_k(web, client):
+def test_web_api_refuses_bad_questions_history_and_k(web_server, web_client):
     from gradio_client.exceptions import AppError
 
-    logged = len(web.output())
+    logged = len(web_server.output())
     for question in ("", "   ", "\x00\x07"):
         with pytest.raises(AppError, match="question is empty"):
-            client.predict(question, api_name="/ask")
+            web_client.predict(question, api_name="/ask")
     with pytest.raises(AppError, match="k must be between 1 and 50"):
-        client.predict("Apa itu diplomasi siber?", "", "", -5, api_name="/ask")
+        web_client.predict("Apa itu diplomasi siber?", "", "", -5, api_name="/ask")
     for history, match in ((["not a pair"], "history item 1"), ([[1, 2, 3]], "history item 1"), ("x", "list")):
         with pytest.raises(AppError, match=match):
-            client.predict("Mengapa?", history, api_name="/chat")
-    assert "Traceback" not in web.output()[logged:]
+            web_client.predict("Mengapa?", history, api_name="/chat")
+    assert "Traceback" not in web_server.output()[logged:]
 
 
-def test_web_api_caps_a_long_history_turn(client, indexed_settings):
+def test_web_api_caps_a_long_history_turn(web_client, indexed_settings):
     long_turn = "Apa itu diplomasi siber? " + "kata " * 4000
-    result = client.predict("Mengapa?", [[long_turn, ""]], api_name="/chat")
+    result = web_client.predict("Mengapa?", [[long_turn, ""]], api_name="/chat")
     assert len(result["query"]) <= indexed_settings.max_question_chars + 20
 
 
-def test_openai_api_refuses_an_empty_question_and_caps_history(web, indexed_settings):
-    url = web.url + "v1/chat/completions"
+def test_openai_api_refuses_an_empty_question_and_caps_history(web_server, indexed_settings):
+    url = web_server.url + "v1/chat/completions"
     for content in (" ", "\x00\x01"):
         response = httpx.post(url, json={"model": "knowledge", "messages": [{"role": "user", "content": content}]})
         assert response.status_code == 400, response.text
