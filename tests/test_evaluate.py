@@ -325,7 +325,9 @@ class FakeAssistant:
     """Answers with the first retrieved chunk; abstains when no word matches. Records histories."""
 
     def __init__(self, chunks):
-        self.settings = SimpleNamespace(
+        from assistant.config import Settings
+
+        self.settings = Settings(
             llm="extractive", top_k=5, candidates=50, dense_weight=0.9, rerank_model=None, abstain_threshold=0.5
         )
         self._retriever = FakeRetriever(chunks)
