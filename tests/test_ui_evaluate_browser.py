@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from tests.ui_server import CHROMIUM_ARGS, chromium, shared_server
+from tests.ui_server import browser_page, shared_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 RUN_TIMEOUT = 240_000
@@ -20,18 +20,8 @@ def server(indexed_settings):
 
 @pytest.fixture(scope="module")
 def page(server):
-    executable = chromium()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS, timeout=60_000)
-        page = browser.new_page(viewport={"width": 1280, "height": 900})
-        page.set_default_timeout(30_000)
-        page.goto(server.url, wait_until="load")
-        page.get_by_role("tab", name="Evaluate").click()
-        page.wait_for_selector("#eval-run")
+    with browser_page(server.url, "#eval-run", timeout_ms=30_000, tab="Evaluate") as page:
         yield page
-        browser.close()
 
 
 def test_evaluate_tab_runs_a_set_and_shows_its_tables(page, shots):

@@ -10,6 +10,8 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -47,6 +49,27 @@ def chromium() -> str:
     if os.environ.get("CI", "").strip().lower() in ("1", "true", "yes"):
         pytest.fail(f"{message}. CI is set, so the browser tests fail instead of skipping.", pytrace=False)
     pytest.skip(message)
+
+
+@contextmanager
+def browser_page(url: str, ready: str, timeout_ms: int = 60_000, tab: str | None = None) -> Iterator:
+    """A headless Chromium page on ``url``, loaded and showing ``ready`` (a CSS selector), after
+    opening the tab named ``tab`` when given; the browser is closed afterwards."""
+    executable = chromium()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS, timeout=60_000)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            page.set_default_timeout(timeout_ms)
+            page.goto(url, wait_until="load")
+            if tab:
+                page.get_by_role("tab", name=tab).click()
+            page.wait_for_selector(ready)
+            yield page
+        finally:
+            browser.close()
 
 
 def settings_env(settings, **extra: str) -> dict[str, str]:
