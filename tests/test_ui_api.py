@@ -9,21 +9,9 @@ import httpx
 import pytest
 
 from tests.helpers import KNOWLEDGE, ROOT
-from tests.ui_server import shared_server, start_server
+from tests.ui_server import start_server
 
 QUESTION = "Apa itu diplomasi siber?"
-
-
-@pytest.fixture(scope="session")
-def server(indexed_settings):
-    return shared_server(indexed_settings)
-
-
-@pytest.fixture(scope="module")
-def client(server):
-    from gradio_client import Client
-
-    return Client(server.url, verbose=False)
 
 
 def check_answer(result: dict, question: str) -> None:
@@ -39,38 +27,40 @@ def check_answer(result: dict, question: str) -> None:
         assert citation["title"]
 
 
-def test_api_exposes_ask_and_chat_but_not_the_chat_tab_events(client):
-    endpoints = client.view_api(print_info=False, return_format="dict")["named_endpoints"]
+def test_api_exposes_ask_and_chat_but_not_the_chat_tab_events(web_client):
+    endpoints = web_client.view_api(print_info=False, return_format="dict")["named_endpoints"]
     assert {"/ask", "/chat"} <= set(endpoints)
     for name, info in endpoints.items():  # the Chat tab's own events (chatbot, state) stay private
         assert not any(p["component"] == "Chatbot" for p in info["parameters"]), name
     assert [p["parameter_name"] for p in endpoints["/ask"]["parameters"]] == ["question", "collection", "llm", "k"]
 
 
-def test_ask_answers_with_citations(client):
-    result = client.predict(QUESTION, api_name="/ask")
+def test_ask_answers_with_citations(web_client):
+    result = web_client.predict(QUESTION, api_name="/ask")
     check_answer(result, QUESTION)
     assert result["language"] == "id" and result["llm"] == "extractive"
     assert any("diplomasi siber" in c["quote"].lower() for c in result["citations"])
 
 
-def test_ask_respects_k_and_collection(client):
-    result = client.predict("What is the Budapest Convention?", "knowledge", "extractive", 2, api_name="/ask")
+def test_ask_respects_k_and_collection(web_client):
+    result = web_client.predict("What is the Budapest Convention?", "knowledge", "extractive", 2, api_name="/ask")
     check_answer(result, "What is the Budapest Convention?")
     assert len(result["passages"]) == 2
     assert any("budapest" in c["source"] for c in result["citations"])
 
 
-def test_ask_abstains_on_unanswerable_with_closest_passages(client):
-    result = client.predict("Bagaimana resep rendang?", api_name="/ask")
+def test_ask_abstains_on_unanswerable_with_closest_passages(web_client):
+    result = web_client.predict("Bagaimana resep rendang?", api_name="/ask")
     assert result["abstained"] is True
     assert result["citations"] == [] and "[1]" not in result["answer"]
     assert len(result["passages"]) >= 1
 
 
-def test_chat_streams_and_reads_follow_up_in_context(client):
-    first = client.predict(QUESTION, api_name="/ask")
-    job = client.submit("Bagaimana pandangan realisme tentang itu?", [[QUESTION, first["answer"]]], api_name="/chat")
+def test_chat_streams_and_reads_follow_up_in_context(web_client):
+    first = web_client.predict(QUESTION, api_name="/ask")
+    job = web_client.submit(
+        "Bagaimana pandangan realisme tentang itu?", [[QUESTION, first["answer"]]], api_name="/chat"
+    )
     job.result(timeout=120)
     outputs = job.outputs()
     final = outputs[-1]
@@ -81,19 +71,19 @@ def test_chat_streams_and_reads_follow_up_in_context(client):
     assert "partial" not in final and final["partial_answer"] in (True, False)  # chunks alone carry "partial"
 
 
-def test_long_question_is_cut_with_a_note(client, indexed_settings):
+def test_long_question_is_cut_with_a_note(web_client, indexed_settings):
     limit = indexed_settings.max_question_chars
     long_question = "Apa itu diplomasi siber? " + "kata " * 2000
-    result = client.predict(long_question, api_name="/ask")
+    result = web_client.predict(long_question, api_name="/ask")
     assert len(result["question"]) <= limit
     assert any(str(limit) in note and "shortened" in note for note in result["notes"])
 
 
-def test_unknown_collection_is_a_clear_error(client):
+def test_unknown_collection_is_a_clear_error(web_client):
     from gradio_client.exceptions import AppError
 
     with pytest.raises(AppError, match="not indexed"):
-        client.predict(QUESTION, "no-such-collection", api_name="/ask")
+        web_client.predict(QUESTION, "no-such-collection", api_name="/ask")
 
 
 @pytest.mark.parametrize(
@@ -105,16 +95,16 @@ def test_unknown_collection_is_a_clear_error(client):
         "{data}/collections/knowledge/current",
     ],
 )
-def test_file_route_refuses_files_outside_the_readings(server, indexed_settings, target):
+def test_file_route_refuses_files_outside_the_readings(web_server, indexed_settings, target):
     target = target.format(data=indexed_settings.data_dir)
     for route in ("gradio_api/file=", "file="):
-        response = httpx.get(server.url + route + target, timeout=10)
+        response = httpx.get(web_server.url + route + target, timeout=10)
         assert response.status_code in (403, 404), (route, target, response.status_code)
         assert "root:" not in response.text and "[project]" not in response.text
 
 
-def test_file_route_serves_a_reading(server):
-    response = httpx.get(server.url + "gradio_api/file=" + str(KNOWLEDGE / "README.md"), timeout=10)
+def test_file_route_serves_a_reading(web_server):
+    response = httpx.get(web_server.url + "gradio_api/file=" + str(KNOWLEDGE / "README.md"), timeout=10)
     assert response.status_code == 200
     assert response.text == (KNOWLEDGE / "README.md").read_text(encoding="utf-8")
 
@@ -129,12 +119,12 @@ def _outward_address() -> str | None:
     return None if address.startswith("127.") else address
 
 
-def test_binds_loopback_only(server):
+def test_binds_loopback_only(web_server):
     address = _outward_address()
     if address is None:
         pytest.skip("this machine has no non-loopback address")
     with pytest.raises(OSError):
-        socket.create_connection((address, server.port), timeout=3).close()
+        socket.create_connection((address, web_server.port), timeout=3).close()
 
 
 @pytest.fixture(scope="module")
