@@ -61,8 +61,9 @@ def leading_span(
     clear the reader's own threshold: below it, such spans were often a single word (in-sample,
     docs/benchmarks.md)."""
     usable = [s for s in reading.spans if s.answers or (s.usable and passage_language(s.passage) == language)]
+    holders = [(span, span_sentence(span, candidates)) for span in usable]  # each span's sentence, found once
     for sentence in sorted(candidates, key=lambda s: -s.relevance)[:rank]:
-        span = next((s for s in usable if _overlaps(span_sentence(s, candidates), sentence)), None)
+        span = next((span for span, holder in holders if _overlaps(holder, sentence)), None)
         if span is not None:
             return span
     return None
