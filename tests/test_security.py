@@ -322,6 +322,7 @@ PUBLIC = (
     "/theme.css",
     "/gradio_api/theme.css",
     "/pwa_icon",
+    "/gradio_api/runs",  # the page's run-history variant: the login page until logged in
     "/pwa_icon/{size}",
 )
 PUBLIC_PREFIXES = ("/static/", "/assets/", "/svelte/")
@@ -384,17 +385,15 @@ def test_login_covers_every_route(login_server, indexed_settings):
     with httpx.Client(timeout=20) as client:
         for method, path in protected:
             url = login_server.url.rstrip("/") + concrete(path)
-            response = client.request(method, url, json=body if method == "POST" else None)
+            # streamed, and only the first chunk read when it succeeds: an open stream cannot hang the test
+            with client.stream(method, url, json=body if method == "POST" else None) as response:
+                text = response.read().decode() if response.status_code >= 400 else next(response.iter_text(), "")
             checked.append((method, path, response.status_code))
-            assert response.status_code in (401, 403, 404, 405, 422), (
-                method,
-                path,
-                response.status_code,
-                response.text[:200],
-            )
-            assert "diplomasi" not in response.text.lower() and '"components"' not in response.text
-    page = httpx.get(login_server.url, timeout=10)  # the login page, without the app's content
-    assert page.status_code == 200 and "diplomasi" not in page.text.lower()
+            assert response.status_code in (401, 403, 404, 405, 422), (method, path, response.status_code, text[:200])
+            assert "diplomasi" not in text.lower() and '"components"' not in text
+    for page_path in ("", "gradio_api/runs"):  # the login page, without the app's content
+        page = httpx.get(login_server.url + page_path, timeout=10)
+        assert page.status_code == 200 and "diplomasi" not in page.text.lower() and "Chat" not in page.text
     assert len(checked) == len(protected)
 
 

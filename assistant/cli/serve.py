@@ -160,7 +160,7 @@ def build(settings, auth: list[tuple[str, str]] | None = None):
     from assistant.library.service import Library
     from assistant.service import Assistant
     from assistant.ui.app import build_app, configure_queue, launch_options
-    from assistant.ui.auth import LoginThrottle
+    from assistant.ui.auth import LoginThrottle, guard_gradio
     from assistant.ui.files import ReadingsOnly, reading_folders
 
     assistant = Assistant(settings)
@@ -175,7 +175,7 @@ def build(settings, auth: list[tuple[str, str]] | None = None):
     app.add_middleware(LoginThrottle, max_failures=settings.login_max_failures, lockout=settings.login_lockout_seconds)
     app.mount("/v1", create_api(assistant, settings))
     options = {key: value for key, value in launch_options(settings, auth).items() if key != "share"}
-    return gr.mount_gradio_app(app, blocks, path="/", **options)
+    return guard_gradio(gr.mount_gradio_app(app, blocks, path="/", **options))
 
 
 def register(app: typer.Typer) -> None:

@@ -94,3 +94,76 @@ async def _refuse(send: Any, kind: str, seconds: int) -> None:
     ]
     await send({"type": "http.response.start", "status": 429, "headers": headers})
     await send({"type": "http.response.body", "body": payload})
+
+
+# What the Gradio app serves without a login: the page (the login form until logged in), the login
+# itself and the static files the form needs. Every other route needs the session cookie, also the
+# ones Gradio leaves open (the session heartbeat, run history, streams, reset, cancel, startup events).
+PUBLIC_PATHS = frozenset(
+    {
+        "/",
+        "/login",
+        "/logout",
+        "/gradio_api/login_check",
+        "/gradio_api/user",
+        "/gradio_api/token",
+        "/gradio_api/app_id",
+        "/gradio_api/runs",
+        "/gradio_api/theme.css",
+        "/theme.css",
+        "/favicon.ico",
+        "/robots.txt",
+        "/manifest.json",
+    }
+)
+PUBLIC_PREFIXES = ("/static/", "/assets/", "/svelte/", "/pwa_icon")
+
+
+def is_public(path: str) -> bool:
+    """Whether the Gradio app serves ``path`` without a login."""
+    return (path.rstrip("/") or "/") in PUBLIC_PATHS or path.startswith(PUBLIC_PREFIXES)
+
+
+class GradioLogin:
+    """ASGI middleware for the mounted Gradio app: when Gradio's login is on, every request but the
+    :func:`is_public` ones needs the session cookie Gradio's login sets (401 otherwise)."""
+
+    def __init__(self, app: Any, gradio_app: Any) -> None:
+        self.app, self.gradio_app = app, gradio_app
+
+    def _logged_in(self, scope: dict) -> bool:
+        from starlette.requests import Request
+
+        cookies = Request(scope).cookies
+        cookie_id = self.gradio_app.cookie_id
+        token = cookies.get(f"access-token-{cookie_id}") or cookies.get(f"access-token-unsecure-{cookie_id}")
+        return self.gradio_app.tokens.get(token) is not None
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        checked = (
+            scope.get("type") in ("http", "websocket")
+            and self.gradio_app.auth is not None
+            and not is_public(scope.get("path", ""))
+        )
+        if checked and not self._logged_in(scope):
+            if scope["type"] == "websocket":
+                await send({"type": "websocket.close", "code": 1008})
+                return
+            payload = json.dumps({"detail": {"error": "Not authenticated"}}).encode()
+            headers = [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode())]
+            await send({"type": "http.response.start", "status": 401, "headers": headers})
+            await send({"type": "http.response.body", "body": payload})
+            return
+        await self.app(scope, receive, send)
+
+
+def guard_gradio(app: Any) -> Any:
+    """Add :class:`GradioLogin` to the Gradio app mounted in ``app`` (a FastAPI app from
+    ``gradio.mount_gradio_app``, not started yet); returns ``app``."""
+    from gradio.routes import App
+
+    mounted = [route.app for route in app.routes if isinstance(getattr(route, "app", None), App)]
+    if not mounted:
+        raise RuntimeError("no Gradio app is mounted here: call guard_gradio after gradio.mount_gradio_app")
+    mounted[0].add_middleware(GradioLogin, gradio_app=mounted[0])
+    return app
