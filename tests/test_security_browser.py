@@ -16,11 +16,14 @@ PAYLOAD = '<script>window.__pwned=1</script><img class=pwned src=x onerror="wind
 TITLE = f"Siber <b>tebal</b> {PAYLOAD}"
 READING = (
     f"---\ntitle: '{TITLE}'\nlanguage: id\n---\n"
-    "Badan Siber dan Sandi Negara (BSSN) dibentuk pada tahun 2017 untuk menjaga keamanan siber nasional. "
-    f"Dokumen itu memuat teks {PAYLOAD} yang harus tampil sebagai teks biasa.\n"
+    # in a code span, so that the cleaned text keeps it (HTML outside code is left out at ingest)
+    f"Badan Siber dan Sandi Negara (BSSN) dibentuk pada tahun 2017 dengan kode `{PAYLOAD}` untuk menjaga "
+    "keamanan siber nasional. Dokumen itu harus tampil sebagai teks biasa.\n"
 )
 QUESTION = f"Kapan BSSN dibentuk? {PAYLOAD}"
-TIMEOUT = 900_000  # an answer on a shared, loaded 2-core machine can take minutes
+PLAIN_QUESTION = "Kapan BSSN dibentuk?"
+DONE = "#sources-panel[data-state=answered], #sources-panel[data-state=abstained]"
+TIMEOUT = 300_000  # an answer takes seconds; minutes on a loaded 2-core machine
 
 
 @pytest.fixture(scope="module")
@@ -51,18 +54,28 @@ def nothing_ran(page) -> None:
     assert page.locator("img.pwned").count() == 0 and page.locator("b:has-text('tebal')").count() == 0
 
 
-@pytest.mark.xfail(
-    run=False,
-    reason="known miss (session 4): the Chat answer to the injected question never shows a marked quote; the test "
-    "waited past 900 s in two runs on the shared machine. The escaping it checks is fixed in ui/chat.py and "
-    "covered in tests/test_ui_html.py; the browser check must be redone (issue 15)",
-)
-def test_chat_shows_html_in_question_answer_and_sources_as_text(page):
-    page.fill("#question textarea", QUESTION)
+def ask(page, question: str) -> None:
+    """Send ``question`` and wait until its answer (or abstention) is in the sources panel."""
+    answers = page.locator("#chat .answer-text, #chat .abstention").count()
+    page.fill("#question textarea", question)
     page.click("#send")
+    page.wait_for_function(
+        "n => document.querySelectorAll('#chat .answer-text, #chat .abstention').length > n",
+        arg=answers,
+        timeout=TIMEOUT,
+    )
+    page.wait_for_selector(DONE, timeout=TIMEOUT)
+
+
+def test_chat_shows_html_in_question_answer_and_sources_as_text(page):
+    ask(page, PLAIN_QUESTION)  # first in the conversation: the answer quotes the sentence with the HTML
     page.wait_for_selector("#sources mark.quote", timeout=TIMEOUT)
+    assert PAYLOAD in page.locator("#chat .answer-text").last.inner_text()  # the answer quotes it as text
+    assert any(PAYLOAD in mark for mark in page.locator("#sources mark.quote").all_inner_texts())
+    nothing_ran(page)
+    ask(page, QUESTION)  # answered or declined: either way the question and the passage are text
     chat, sources = page.locator("#chat").inner_text(), page.locator("#sources").inner_text()
-    assert "<script>window.__pwned=1</script>" in chat  # the question, as typed
+    assert QUESTION in chat  # the question, as typed
     assert PAYLOAD in sources and "<b>tebal</b>" in sources  # the passage and the reading's title
     nothing_ran(page)
 
