@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from assistant.answering.abstention import abstention, answerable_probability
-from assistant.answering.conversation import resolve_query
+from assistant.answering.conversation import is_follow_up, resolve_query
 from assistant.answering.extractive import extractive_answer
 from assistant.answering.llm import FALLBACK_NOTE, stream_llm_answer
 from assistant.answering.partial import partial_answer, raised_by_source
@@ -182,7 +182,8 @@ class Assistant:
         query = resolve_query(question, history, self._rewriter(llm))
         found = retriever.search(query, max(k, SIGNAL_DEPTH))
         retrieved = time.perf_counter()
-        earlier = [text for _, text in history or []]
+        # a follow-up is not answered with what was quoted already; a question that stands alone may be
+        earlier = [text for _, text in history or []] if is_follow_up(question) else []
         answer = yield from self._answer(question, query, language, found, k, llm, retriever, earlier)
         answer.question, answer.query, answer.language = question, query, language
         if note:

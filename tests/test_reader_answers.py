@@ -80,6 +80,16 @@ def test_a_follow_up_does_not_repeat_the_sentence_already_quoted(assistant):
     assert quoted_first and not quoted_first & {c.quote for c in second.citations}
 
 
+def test_a_question_asked_again_gets_the_same_quote(assistant):
+    from assistant.answering.conversation import Conversation
+
+    chat = Conversation(assistant)
+    question = "Apa saja komponen penting dari persenjataan diplomasi siber?"
+    first, again = chat.ask(question), chat.ask(question + " Tolong jelaskan.")
+    assert not first.abstained and not again.abstained
+    assert first.citations[0].quote == again.citations[0].quote  # it stands alone: not a follow-up
+
+
 def test_a_self_contained_question_after_another_is_searched_alone(assistant):
     from assistant.answering.conversation import Conversation
 
