@@ -178,3 +178,25 @@ def test_a_damaged_chroma_store_is_a_clear_error_and_rebuild_moves_it_aside(data
     assert synced.exit_code == 0 and _json(synced)["chunks"] == 2, synced.output
     answer = _cli(env, "ask", "Kapan Merapi meletus?", "-c", "lain", "--json")
     assert answer.exit_code == 0 and _json(answer)["citations"][0]["source"] == "gunung.txt", answer.output
+
+
+@pytest.mark.parametrize("damaged", ["manifest.json", "current"])
+def test_removing_a_damaged_collection_deletes_its_chroma_collection_only(data, damaged):
+    import chromadb
+
+    folder, env = data
+
+    def names() -> set[str]:
+        client = chromadb.PersistentClient(path=str(folder / "chroma"))
+        return {c.name for c in client.list_collections()}
+
+    before = names()
+    assert any(n.startswith("rc-lain-") for n in before) and any(n.startswith("rc-knowledge-") for n in before)
+    DAMAGE[damaged](folder)
+    result = _cli(env, "collections", "remove", "lain", "--yes", "--json")
+    assert result.exit_code == 0, result.output
+    after = names()
+    assert not any(n.startswith("rc-lain-") for n in after)  # its vectors are gone with it
+    assert after == {n for n in before if not n.startswith("rc-lain-")}
+    answer = _json(_cli(env, "ask", "Apa itu Konvensi Budapest?", "--json"))
+    assert not answer["abstained"] and answer["citations"][0]["source"] == "budapest.txt"

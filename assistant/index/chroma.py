@@ -141,6 +141,14 @@ def chroma_name(collection: str, embedder: str, dim: int) -> str:
     return f"rc-{slug}-{tag}"
 
 
+def owned_chroma_names(client, collection: str) -> list[str]:
+    """The Chroma collections of a reading collection, whatever embedder made them (names that slug
+    alike are refused when a collection is created, so these belong to ``collection`` alone)."""
+    prefix = chroma_name(collection, "", 0).rsplit("-", 1)[0] + "-"
+    pattern = re.compile(re.escape(prefix) + "[0-9a-f]{8}")
+    return sorted(c.name for c in client.list_collections() if pattern.fullmatch(c.name))
+
+
 def chroma_collection(client, name: str):
     return client.get_or_create_collection(name, embedding_function=None, configuration={"hnsw": {"space": "cosine"}})
 

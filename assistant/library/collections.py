@@ -9,7 +9,7 @@ from typing import Any
 from assistant.config import Settings
 from assistant.errors import LibraryError
 from assistant.index.catalog import check_folder_free, collection_folder, list_collections
-from assistant.index.chroma import chroma_client, chroma_name
+from assistant.index.chroma import chroma_client, chroma_name, owned_chroma_names
 from assistant.index.locking import collection_lock
 from assistant.index.progress import SyncProgress
 from assistant.index.snapshots import CollectionPaths, DamagedIndex, check_collection_name
@@ -66,6 +66,17 @@ def target_folder(settings: Settings, paths: CollectionPaths, folder: Path | Non
     return folder, True
 
 
+def _delete_chroma(settings: Settings, name: str, target: str | None) -> None:
+    """Delete the collection's Chroma collection: ``target`` from its snapshot, or, when the snapshot
+    is damaged (``None``), every Chroma collection of the name."""
+    try:
+        client = chroma_client(settings)
+        for chroma in [target] if target else owned_chroma_names(client, name):
+            client.delete_collection(chroma)
+    except Exception:  # already gone, or the store itself is damaged: nothing more to delete
+        pass
+
+
 def remove_collection(settings: Settings, name: str) -> dict[str, Any]:
     """Remove a collection's index, its Chroma collection and, if managed, its files.
 
@@ -90,11 +101,7 @@ def remove_collection(settings: Settings, name: str) -> dict[str, Any]:
         except DamagedIndex:
             snapshot = None
         target = snapshot.manifest.get("chroma_collection") if snapshot else None
-        if target:
-            try:
-                chroma_client(settings).delete_collection(target)
-            except Exception:  # already gone: nothing to delete
-                pass
+        _delete_chroma(settings, name, target)
         for item in (paths.current, paths.info):
             item.unlink(missing_ok=True)
         shutil.rmtree(paths.snapshots, ignore_errors=True)
