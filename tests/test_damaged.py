@@ -200,3 +200,20 @@ def test_removing_a_damaged_collection_deletes_its_chroma_collection_only(data, 
     assert after == {n for n in before if not n.startswith("rc-lain-")}
     answer = _json(_cli(env, "ask", "Apa itu Konvensi Budapest?", "--json"))
     assert not answer["abstained"] and answer["citations"][0]["source"] == "budapest.txt"
+
+
+def test_removing_a_damaged_collection_keeps_the_vectors_of_a_collection_named_alike(data, clean, tmp_path):
+    import chromadb
+
+    folder, env = data
+    shutil.copytree(clean / "lain", tmp_path / "Lain")
+    result = _cli(env, "index", "-c", "Lain", "--knowledge", str(tmp_path / "Lain"), "--json")
+    assert result.exit_code == 0, result.output
+    client = chromadb.PersistentClient(path=str(folder / "chroma"))
+    before = {c.name for c in client.list_collections()}
+    assert len({n for n in before if n.startswith("rc-lain-")}) == 2  # "lain" and "Lain" share the slug
+    DAMAGE["manifest.json"](folder)
+    assert _cli(env, "collections", "remove", "lain", "--yes", "--json").exit_code == 0
+    assert {c.name for c in chromadb.PersistentClient(path=str(folder / "chroma")).list_collections()} == before
+    answer = _json(_cli(env, "ask", "Kapan Gunung Merapi meletus?", "-c", "Lain", "--json"))
+    assert not answer["abstained"] and answer["citations"][0]["source"] == "gunung.txt"

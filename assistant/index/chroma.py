@@ -137,15 +137,18 @@ def chroma_name(collection: str, embedder: str, dim: int) -> str:
     "readings") never share a Chroma collection.
     """
     tag = hashlib.sha1(f"{collection}|{embedder}|{dim}".encode()).hexdigest()[:8]
-    slug = re.sub(r"[^a-z0-9_-]+", "-", collection.lower()).strip("-_")[:40] or "c"
-    return f"rc-{slug}-{tag}"
+    return f"rc-{chroma_slug(collection)}-{tag}"
 
 
-def owned_chroma_names(client, collection: str) -> list[str]:
-    """The Chroma collections of a reading collection, whatever embedder made them (names that slug
-    alike are refused when a collection is created, so these belong to ``collection`` alone)."""
-    prefix = chroma_name(collection, "", 0).rsplit("-", 1)[0] + "-"
-    pattern = re.compile(re.escape(prefix) + "[0-9a-f]{8}")
+def chroma_slug(collection: str) -> str:
+    """The readable part of a collection's Chroma names (names such as "Readings" and "readings" share it)."""
+    return re.sub(r"[^a-z0-9_-]+", "-", collection.lower()).strip("-_")[:40] or "c"
+
+
+def slug_chroma_names(client, collection: str) -> list[str]:
+    """The Chroma collections named for ``collection``'s slug, whatever embedder made them: the
+    collection's own, and those of any other collection whose name slugs alike."""
+    pattern = re.compile(re.escape(f"rc-{chroma_slug(collection)}-") + "[0-9a-f]{8}")
     return sorted(c.name for c in client.list_collections() if pattern.fullmatch(c.name))
 
 

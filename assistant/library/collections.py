@@ -9,7 +9,7 @@ from typing import Any
 from assistant.config import Settings
 from assistant.errors import LibraryError
 from assistant.index.catalog import check_folder_free, collection_folder, list_collections
-from assistant.index.chroma import chroma_client, chroma_name, owned_chroma_names
+from assistant.index.chroma import chroma_client, chroma_name, chroma_slug, slug_chroma_names
 from assistant.index.locking import collection_lock
 from assistant.index.progress import SyncProgress
 from assistant.index.snapshots import CollectionPaths, DamagedIndex, check_collection_name
@@ -67,11 +67,16 @@ def target_folder(settings: Settings, paths: CollectionPaths, folder: Path | Non
 
 
 def _delete_chroma(settings: Settings, name: str, target: str | None) -> None:
-    """Delete the collection's Chroma collection: ``target`` from its snapshot, or, when the snapshot
-    is damaged (``None``), every Chroma collection of the name."""
+    """Delete the collection's Chroma collection: ``target`` from its snapshot or, when the snapshot
+    is damaged (``None``), every Chroma collection of its slug unless another collection shares the
+    slug (its vectors are then kept; they cannot be told apart)."""
+    if target is None and any(
+        row["name"] != name and chroma_slug(row["name"]) == chroma_slug(name) for row in list_collections(settings)
+    ):
+        return
     try:
         client = chroma_client(settings)
-        for chroma in [target] if target else owned_chroma_names(client, name):
+        for chroma in [target] if target else slug_chroma_names(client, name):
             client.delete_collection(chroma)
     except Exception:  # already gone, or the store itself is damaged: nothing more to delete
         pass
