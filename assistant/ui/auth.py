@@ -86,13 +86,14 @@ async def _refuse(send: Any, kind: str, seconds: int) -> None:
         }
     else:
         body = {"detail": message}
+    await _send_json(send, 429, body, [(b"retry-after", str(seconds).encode())])
+
+
+async def _send_json(send: Any, status: int, body: dict[str, Any], headers: list | None = None) -> None:
+    """Send one JSON response of ``status`` (with extra ``headers``) on an ASGI ``send``."""
     payload = json.dumps(body).encode()
-    headers = [
-        (b"content-type", b"application/json"),
-        (b"content-length", str(len(payload)).encode()),
-        (b"retry-after", str(seconds).encode()),
-    ]
-    await send({"type": "http.response.start", "status": 429, "headers": headers})
+    start = [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode()), *(headers or [])]
+    await send({"type": "http.response.start", "status": status, "headers": start})
     await send({"type": "http.response.body", "body": payload})
 
 
@@ -149,10 +150,7 @@ class GradioLogin:
             if scope["type"] == "websocket":
                 await send({"type": "websocket.close", "code": 1008})
                 return
-            payload = json.dumps({"detail": {"error": "Not authenticated"}}).encode()
-            headers = [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode())]
-            await send({"type": "http.response.start", "status": 401, "headers": headers})
-            await send({"type": "http.response.body", "body": payload})
+            await _send_json(send, 401, {"detail": {"error": "Not authenticated"}})
             return
         await self.app(scope, receive, send)
 
