@@ -18,6 +18,7 @@ import pytest
 from _answer_helpers import FakeLLMServer
 from _upstream import EchoKeyUpstream
 
+from assistant.ui.auth import is_public
 from tests.helpers import KNOWLEDGE, wait_until
 from tests.ui_server import settings_env, start_server
 
@@ -307,27 +308,6 @@ def login_server(indexed_settings, tmp_path_factory, upstream):
     server.stop()
 
 
-# Routes that answer without a login by design: the login page and its assets, the login itself.
-PUBLIC = (
-    "/",
-    "/login",
-    "/logout",
-    "/gradio_api/login_check",
-    "/gradio_api/user",
-    "/gradio_api/token",
-    "/gradio_api/app_id",
-    "/favicon.ico",
-    "/robots.txt",
-    "/manifest.json",
-    "/theme.css",
-    "/gradio_api/theme.css",
-    "/pwa_icon",
-    "/gradio_api/runs",  # the page's run-history variant: the login page until logged in
-    "/pwa_icon/{size}",
-)
-PUBLIC_PREFIXES = ("/static/", "/assets/", "/svelte/")
-
-
 def app_routes(settings) -> list[tuple[str, str]]:
     """``(method, path)`` of every route of the served app, built as ``serve`` builds it."""
     import gradio as gr
@@ -373,28 +353,29 @@ def concrete(path: str) -> str:
 def test_login_covers_every_route(login_server, indexed_settings):
     settings = indexed_settings.model_copy(update={"llms": ["openai:echo"]})
     routes = app_routes(settings)
-    protected = [
-        (m, p)
-        for m, p in routes
-        if p.rstrip("/") not in {x.rstrip("/") for x in PUBLIC} and not p.startswith(PUBLIC_PREFIXES)
-    ]
+    protected = [(m, p) for m, p in routes if not is_public(p)]
+    public = [(m, p) for m, p in routes if is_public(p) and m == "GET"]
     assert len(protected) > 40 and ("POST", "/v1/chat/completions") in protected
+    assert ("GET", "/gradio_api/heartbeat/{session_hash}") in protected and len(public) < 25
     protected += [("GET", "/file={path}")]
     body = {"data": [QUESTION], "fn_index": 0, "session_hash": "x", "model": "knowledge", "messages": []}
     checked = []
     with httpx.Client(timeout=20) as client:
-        for method, path in protected:
+        for method, path in protected + public:
             url = login_server.url.rstrip("/") + concrete(path)
             # streamed, and only the first chunk read when it succeeds: an open stream cannot hang the test
             with client.stream(method, url, json=body if method == "POST" else None) as response:
                 text = response.read().decode() if response.status_code >= 400 else next(response.iter_text(), "")
             checked.append((method, path, response.status_code))
+            if (method, path) in public:  # the login form and its assets: nothing of the readings or the app
+                assert "diplomasi" not in text.lower() and "Chat" not in text, (method, path, text[:200])
+                continue
             assert response.status_code in (401, 403, 404, 405, 422), (method, path, response.status_code, text[:200])
             assert "diplomasi" not in text.lower() and '"components"' not in text
     for page_path in ("", "gradio_api/runs"):  # the login page, without the app's content
         page = httpx.get(login_server.url + page_path, timeout=10)
         assert page.status_code == 200 and "diplomasi" not in page.text.lower() and "Chat" not in page.text
-    assert len(checked) == len(protected)
+    assert len(checked) == len(protected) + len(public)
 
 
 def login(server, password: str) -> httpx.Response:
