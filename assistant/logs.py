@@ -13,9 +13,12 @@ import logging
 import threading
 from logging.handlers import RotatingFileHandler
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from assistant.config import Settings
 from assistant.redaction import configured_secrets, redact
+
+if TYPE_CHECKING:
+    from assistant.config import Settings
 
 _lock = threading.Lock()
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"

@@ -16,8 +16,10 @@ import os
 import re
 from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from assistant.config import Settings
+if TYPE_CHECKING:
+    from assistant.config import Settings
 
 REDACTED = "[redacted]"
 MIN_SECRET = 4  # shorter configured values (say a one-letter test password) are too common to replace

