@@ -9,7 +9,7 @@ from typing import Any
 from assistant.config import Settings
 from assistant.errors import LibraryError
 from assistant.index.catalog import check_folder_free, collection_folder, list_collections
-from assistant.index.chroma import chroma_client, chroma_name, chroma_slug, slug_chroma_names
+from assistant.index.chroma import chroma_client, chroma_slug, slug_chroma_names
 from assistant.index.locking import collection_lock
 from assistant.index.progress import SyncProgress
 from assistant.index.snapshots import CollectionPaths, DamagedIndex, check_collection_name
@@ -58,10 +58,6 @@ def target_folder(settings: Settings, paths: CollectionPaths, folder: Path | Non
             raise LibraryError(f"collection {paths.name!r} already uses folder {current}: leave out --knowledge")
         return current.resolve(), False
     folder = (folder or current or library_folder(settings, paths.name)).expanduser().resolve()
-    slug = chroma_name(paths.name, "", 0)
-    for other in list_collections(settings):
-        if other["name"] != paths.name and chroma_name(other["name"], "", 0) == slug:
-            raise LibraryError(f"collection name {paths.name!r} is too close to {other['name']!r}: choose another name")
     check_folder_free(settings, paths.name, folder)
     return folder, True
 
