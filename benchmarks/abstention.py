@@ -189,6 +189,8 @@ OWN_SETS = {  # fitted on (each also reported when left out of the fit)
 }
 HELD_OUT = {  # never fitted on: written blind to the model, measured once per change
     "evals/holdout": [EVALS / "holdout/answerable.jsonl", EVALS / "holdout/unanswerable.jsonl"],
+    "evals/students": [EVALS / "students/questions.jsonl"],
+    "evals/students2": [EVALS / "students2/questions.jsonl"],
 }
 
 

@@ -98,3 +98,21 @@ def test_a_self_contained_question_after_another_is_searched_alone(assistant):
     answer = chat.ask("Apa itu Konvensi Budapest?")
     assert answer.query == "Apa itu Konvensi Budapest?"
     assert answer.citations and answer.citations[0].source == BUDAPEST
+
+
+def test_the_readers_margin_counts_on_factoid_questions_only():
+    """The reader was trained on factoid questions (IDK-MRC/TyDi): on a why/how question its no-answer
+    score declines answers it located, so the abstention signal is its margin on factoid questions only."""
+    from assistant.answering.reading import Reading, SpanEvidence
+    from assistant.answering.signals import factoid_margin
+    from assistant.types import Chunk, Passage
+
+    text = "Konvensi Budapest dibuka pada 2001."
+    passage = Passage(chunk=Chunk(id="c", source="a.md", text=text, start=0, end=len(text)), score=1.0)
+    reading = Reading([SpanEvidence(passage, "2001", 30, 34, -4.0)])
+    assert factoid_margin("Kapan Konvensi Budapest dibuka?", reading) == -0.4
+    assert factoid_margin("Who drafted the Budapest Convention?", reading) == -0.4
+    assert factoid_margin("Mengapa Konvensi Budapest penting?", reading) == 0.0
+    assert factoid_margin("Why does the essay call cooperation fragmented?", reading) == 0.0
+    assert factoid_margin("Kapan Konvensi Budapest dibuka?", None) == 0.0
+    assert factoid_margin("Siapa yang menulisnya?", Reading([SpanEvidence(passage, "2001", 30, 34, -60.0)])) == -1.0

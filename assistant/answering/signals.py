@@ -11,7 +11,7 @@ from assistant.answering.reading import Reading
 from assistant.answering.scoring import Sentence, passage_language
 from assistant.answering.terms import Alternatives, TermWeights, coverage, covered, term_alternatives
 from assistant.text.language import detect_language
-from assistant.text.query import AMOUNT, DATE, DATE_QUESTION, NUMBER, NUMBER_QUESTION
+from assistant.text.query import AMOUNT, DATE, DATE_QUESTION, FACTOID_QUESTION, NUMBER, NUMBER_QUESTION
 from assistant.text.tokens import FRAME_WORDS, FUNCTION_WORDS, WORD, content_tokens, stem
 from assistant.types import Passage
 
@@ -31,7 +31,8 @@ class Signals:
     unknown_terms: float = 0.0
     missing_key: float = 0.0
     cross_language: float = 0.0
-    reader_margin: float = 0.0  # the reader's best span score over its no-answer score, minus its threshold
+    # Factoid questions only (0 otherwise): the reader's best span score over its no-answer score, minus its threshold
+    reader_margin: float = 0.0
 
     def vector(self) -> list[float]:
         return [getattr(self, name) for name in SIGNAL_NAMES]
@@ -110,6 +111,14 @@ def type_unanswered(query: str, texts: str) -> float:
     return 0.0
 
 
+def factoid_margin(query: str, reading: Reading | None) -> float:
+    """The reader's margin clipped to [-10, 10] and scaled to [-1, 1], for a factoid question
+    (:data:`FACTOID_QUESTION`); 0 for other questions and when nothing was read."""
+    if reading is None or not FACTOID_QUESTION.search(query):
+        return 0.0
+    return max(-10.0, min(10.0, reading.margin)) / 10.0
+
+
 def compute_signals(
     query: str,
     passages: list[Passage],
@@ -121,7 +130,7 @@ def compute_signals(
 ) -> Signals:
     """The abstention signals for a query, its retrieved passages (best first, ideally more
     than ``k``: the rest serve as the background for the margin), their scored sentences and
-    the reader's spans (``reading``; its margin is clipped to [-10, 10] and scaled to [-1, 1])."""
+    the reader's spans (``reading``; see :func:`factoid_margin`)."""
     if not passages:
         return Signals()
     dense = [p.dense_score or 0.0 for p in passages]
@@ -149,5 +158,5 @@ def compute_signals(
         unknown_terms=unknown_share(q_tokens, weights, alternatives),
         missing_key=missing_key(q_tokens, top_tokens, weights, alternatives),
         cross_language=float(best is not None and passage_language(best.passage) != detect_language(query)),
-        reader_margin=max(-10.0, min(10.0, reading.margin)) / 10.0 if reading is not None else 0.0,
+        reader_margin=factoid_margin(query, reading),
     )

@@ -11,6 +11,16 @@ NUMBER_QUESTION = re.compile(
 DATE_QUESTION = re.compile(
     r"^\s*(kapan(kah)?|when)\b|\b(tahun berapa|what year|which year|in what year|sejak kapan)\b", re.I
 )
+# A factoid question (who, when, where, how many, which, what is the name of...): the kind of question
+# the reader was trained on (IDK-MRC/TyDi). Its no-answer margin is trusted on these only: on why/how
+# questions with long explanatory answers it declines answers it located (docs/benchmarks.md, "The
+# reader's margin on factoid questions").
+FACTOID_QUESTION = re.compile(
+    r"\b(when|who|whom|whose|how many|how much|how long|how old|what year|which year|which|where|what is the name"
+    r"|what was the name|kapan\w*|siapa\w*|berapa\w*|di ?mana\w*|tahun berapa|negara mana|tanggal|apa nama"
+    r"|nama \w+ apa|yang mana|manakah)\b",
+    re.I,
+)
 
 
 # What answers "how many / how much": a figure that is not a year or part of an identifier such as
