@@ -56,15 +56,21 @@ def tydi_collection(settings, data: Path, per_set: int, others: int, seed: int =
     return answerable, unanswerable
 
 
-def features(assistant, collection: str | None, questions: list[str], k: int = 5) -> list[list[float]]:
-    """The abstention signals of each question, exactly as the service computes them."""
+def features(
+    assistant, collection: str | None, questions: list[str], k: int = 5, reader: list | None = None
+) -> list[list[float]]:
+    """The abstention signals of each question, exactly as the service computes them; ``reader``
+    collects ``[question, the reader's raw margin]`` per question (for ``benchmarks.reader_margin``)."""
     from assistant.service import SIGNAL_DEPTH
 
     retriever = assistant.retriever(collection)
     rows = []
     for question in questions:
         found = retriever.search(question, max(k, SIGNAL_DEPTH))
-        rows.append(assistant.evidence(question, found, k, retriever).signals.vector())
+        evidence = assistant.evidence(question, found, k, retriever)
+        rows.append(evidence.signals.vector())
+        if reader is not None:
+            reader.append([question, evidence.reading.margin if evidence.reading else None])
     return rows
 
 
@@ -163,19 +169,22 @@ def main() -> None:
     settings = Settings(data_dir=args.data_dir, knowledge_dir=KNOWLEDGE)
     sync_collection(settings)
     assistant = Assistant(settings)
-    sets = {name: own_set(assistant, files) for name, files in OWN_SETS.items()}
+    reader: dict[str, tuple[list, list]] = {}
+    sets = {name: own_set(assistant, files, reader.setdefault(name, ([], []))) for name, files in OWN_SETS.items()}
     held_out = {
-        name: own_set(assistant, files)
+        name: own_set(assistant, files, reader.setdefault(name, ([], [])))
         for name, files in HELD_OUT.items()
         if args.report_held_out and all(f.exists() for f in files)
     }
     if not args.skip_tydi:
         answerable, unanswerable = tydi_collection(settings, args.data, args.per_set, args.others)
+        pos, neg = reader.setdefault("tydi/idk-mrc", ([], []))
         sets["tydi/idk-mrc"] = (
-            features(assistant, "tydi-calibration", [q["question"] for q in answerable]),
-            features(assistant, "tydi-calibration", [q["question"] for q in unanswerable]),
+            features(assistant, "tydi-calibration", [q["question"] for q in answerable], reader=pos),
+            features(assistant, "tydi-calibration", [q["question"] for q in unanswerable], reader=neg),
         )
-    (args.data_dir / "signals.json").write_text(json.dumps({"sets": sets, "held_out": held_out}))
+    saved = {"sets": sets, "held_out": held_out, "reader": reader}
+    (args.data_dir / "signals.json").write_text(json.dumps(saved))
     summarise(sets, held_out, args.fit, args.c)
 
 
@@ -194,12 +203,14 @@ HELD_OUT = {  # never fitted on: written blind to the model, measured once per c
 }
 
 
-def own_set(assistant, files: list[Path]) -> tuple[list, list]:
-    """(answerable signals, unanswerable signals) of our question files over the default collection."""
+def own_set(assistant, files: list[Path], reader: tuple[list, list] | None = None) -> tuple[list, list]:
+    """(answerable signals, unanswerable signals) of our question files over the default collection
+    (``reader``: where :func:`features` collects the reader's margins of each)."""
     items = [item for f in files for item in read_jsonl(f)]
     pos = [q["question"] for q in items if q.get("answerable", True)]
     neg = [q["question"] for q in items if not q.get("answerable", True)]
-    return features(assistant, None, pos), features(assistant, None, neg)
+    reader = reader or ([], [])
+    return features(assistant, None, pos, reader=reader[0]), features(assistant, None, neg, reader=reader[1])
 
 
 def summarise(sets: dict, held_out: dict, refit: bool, c: float = 1.0) -> None:
