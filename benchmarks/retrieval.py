@@ -28,7 +28,7 @@ import numpy as np
 
 from assistant.config import Settings, load_settings, offline_environment
 from assistant.evaluation.metrics import mean_metrics, retrieval_metrics
-from assistant.index.chroma import chroma_client, chroma_collection, chroma_name
+from assistant.index.chroma import chroma_client, chroma_collection, chroma_name, store_label
 from assistant.index.embeddings import Embedder, load_embedder
 from assistant.index.locking import collection_lock
 from assistant.index.progress import SyncProgress
@@ -68,9 +68,15 @@ def index_corpus(
     paths = CollectionPaths(settings, name)
     embedder = load_embedder(settings.embedder, engine)
     target = chroma_name(name, embedder.id, embedder.dim)
-    current = paths.current_snapshot()
     collection = chroma_collection(chroma_client(settings), target)
-    if current and current.manifest.get("corpus_sha256") == sha and current.manifest.get("chroma_collection") == target:
+    store = store_label(settings)  # after the client: a new local store gets its id when first opened
+    current = paths.current_snapshot(check_store=False)  # a snapshot of another store is rebuilt below
+    if (
+        current is not None
+        and current.manifest.get("chroma_store", "local") == store
+        and current.manifest.get("corpus_sha256") == sha
+        and current.manifest.get("chroma_collection") == target
+    ):
         if collection.count() == len(current.chunks):
             return name, {"embedded": 0, "seconds": 0.0, "reused": True}
     with collection_lock(paths, settings.lock_timeout, SyncProgress()):
@@ -90,6 +96,7 @@ def index_corpus(
                 "embedder": embedder.id,
                 "dim": embedder.dim,
                 "chroma_collection": target,
+                "chroma_store": store,
                 "chunking": {"one_chunk_per_line": str(corpus.name)},
                 "synced_at": now_iso(),
                 "corpus_sha256": sha,
