@@ -24,7 +24,7 @@ from assistant.answering.llm import FALLBACK_NOTE, stream_llm_answer
 from assistant.answering.partial import partial_answer, raised_by_source
 from assistant.answering.prompts import answer_variables, rewrite_variables
 from assistant.answering.questions import check_history, check_k, check_question
-from assistant.answering.reading import Reading, read_passages
+from assistant.answering.reading import Reading, read_passages, reader_order
 from assistant.answering.scoring import Sentence, SentenceScorer
 from assistant.answering.signals import Signals, compute_signals
 from assistant.answering.terms import TermWeights, term_alternatives
@@ -289,9 +289,10 @@ class Assistant:
         retriever: Retriever,
         earlier: list[str],
     ):
-        found_k = found[:k]
         evidence = self.evidence(query, found, k, retriever)
         passages, sentences, confidence = evidence.passages, evidence.sentences, evidence.confidence
+        found_k = found[:k] if evidence.scoped else reader_order(found[:k], evidence.reading)
+        passages = passages if evidence.scoped else reader_order(passages, evidence.reading)
         answer = None
         if confidence < self.settings.abstain_threshold:
             if evidence.scoped:

@@ -116,3 +116,22 @@ def test_the_readers_margin_counts_on_factoid_questions_only():
     assert factoid_margin("Why does the essay call cooperation fragmented?", reading) == 0.0
     assert factoid_margin("Kapan Konvensi Budapest dibuka?", None) == 0.0
     assert factoid_margin("Siapa yang menulisnya?", Reading([SpanEvidence(passage, "2001", 30, 34, -60.0)])) == -1.0
+
+
+def test_an_answer_lists_first_the_passage_the_reader_finds_the_answer_in():
+    from assistant.answering.reading import Reading, SpanEvidence, reader_order
+    from assistant.types import Chunk, Passage
+
+    def passage(i: int, score: float) -> Passage:
+        text = f"Teks bacaan nomor {i}."
+        return Passage(chunk=Chunk(id=f"c{i}", source="a.md", text=text, start=0, end=len(text)), score=score)
+
+    found = [passage(0, 1.0), passage(1, 0.99), passage(2, 0.6), passage(3, 0.5)]
+    reading = Reading(
+        [SpanEvidence(found[1], "nomor 1", 5, 12, 4.0)] + [SpanEvidence(p, "", 0, 0, -8.0) for p in found[::2]]
+    )
+    assert [p.chunk.id for p in reader_order(found, reading)] == ["c1", "c0", "c2", "c3"]  # c3 was not read
+    assert [p.chunk.id for p in reader_order(found, reading, weight=0.0)] == ["c0", "c1", "c2", "c3"]
+    assert reader_order(found, None) == found
+    close = Reading([SpanEvidence(found[2], "nomor 2", 5, 12, -2.0), SpanEvidence(found[0], "nomor 0", 5, 12, -2.5)])
+    assert [p.chunk.id for p in reader_order(found, close)] == ["c0", "c2", "c1", "c3"]  # a small margin gap: retrieval

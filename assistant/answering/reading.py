@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Protocol
 
+import numpy as np
+
 from assistant.types import Passage
 
 READ_DEPTH = 5
@@ -22,6 +24,10 @@ NO_SPAN_MARGIN = -20.0  # the margin recorded when no passage was read
 # Chosen on evals/source, readings and calibration (in-sample; docs/benchmarks.md, "Reading the
 # span"): Indonesian short-answer token F1 0.42 at 0, 0.51 at -3, 0.49 at -2 and -4.
 SPAN_FLOOR = -3.0
+# An answer lists the passages read in the order of z(retrieval score) + this weight x z(reader margin), z-scores
+# taken among them. Chosen on 150 TyDi-id train questions; on all 402 valid ones (held out) it lifts nDCG@10 over
+# the top 5 from 0.905 to 0.915 and recall@1 from 0.833 to 0.856 (benchmarks.rerank_reader --depth 5).
+RERANK_WEIGHT = 0.5
 
 
 class ReaderLike(Protocol):
@@ -96,3 +102,22 @@ def read_passages(
 def _evidence(passage: Passage, span) -> SpanEvidence:
     margin = float(span.margin - span.threshold) if span.text else NO_SPAN_MARGIN
     return SpanEvidence(passage, span.text, span.start, span.end, max(NO_SPAN_MARGIN, margin))
+
+
+def reader_order(passages: list[Passage], reading: Reading | None, weight: float = RERANK_WEIGHT) -> list[Passage]:
+    """``passages`` with those the reader read reordered by retrieval score and reader margin
+    (:data:`RERANK_WEIGHT`); passages it did not read follow in their order."""
+    margins = {id(s.passage): s.margin for s in reading.spans} if reading else {}
+    read = [p for p in passages if id(p) in margins]
+    if len(read) < 2:
+        return list(passages)
+    scores = np.array([p.score for p in read], dtype=float)
+    found = np.array([margins[id(p)] for p in read], dtype=float)
+    combined = _z(scores) + weight * _z(found)
+    order = sorted(range(len(read)), key=lambda i: -combined[i])  # stable: ties keep the retrieval order
+    return [read[i] for i in order] + [p for p in passages if id(p) not in margins]
+
+
+def _z(values: np.ndarray) -> np.ndarray:
+    spread = values.std()
+    return (values - values.mean()) / spread if spread > 0 else np.zeros_like(values)
