@@ -291,8 +291,9 @@ class Assistant:
     ):
         evidence = self.evidence(query, found, k, retriever)
         passages, sentences, confidence = evidence.passages, evidence.sentences, evidence.confidence
-        found_k = found[:k] if evidence.scoped else reader_order(found[:k], evidence.reading)
-        passages = passages if evidence.scoped else reader_order(passages, evidence.reading)
+        found_k = found[:k]
+        if not evidence.scoped:  # then the passages are found[:k]: list them in the reader's order
+            found_k = passages = reader_order(passages, evidence.reading)
         answer = None
         if confidence < self.settings.abstain_threshold:
             if evidence.scoped:

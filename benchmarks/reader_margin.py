@@ -21,15 +21,14 @@ import numpy as np
 
 from benchmarks.abstention import fit_weights
 
-SPAN_FLOOR = -3.0
-
 
 def variant_signal(name: str, question: str, margin: float | None) -> float:
     """The twelfth signal under variant ``name``."""
     from assistant.answering.reading import NO_SPAN_MARGIN
+    from assistant.answering.signals import scaled_margin
     from assistant.text.query import FACTOID_QUESTION
 
-    clipped = max(-10.0, min(10.0, NO_SPAN_MARGIN if margin is None else margin)) / 10.0
+    clipped = scaled_margin(NO_SPAN_MARGIN if margin is None else margin)
     if name == "none":
         return 0.0
     if name == "every question":
@@ -56,12 +55,14 @@ def rates(coef, bias, x, y) -> str:
 
 
 def margins_table(saved: dict) -> None:
+    from assistant.answering.reading import NO_SPAN_MARGIN, SPAN_FLOOR
+
     print("| set | answerable: median margin, share > -3 | unanswerable: median margin, share > -3 |")
     print("|---|---|---|")
     for name, (pos, neg) in saved["reader"].items():
         cells = []
         for extra in (pos, neg):
-            m = np.array([v if v is not None else -20.0 for _, v in extra])
+            m = np.array([v if v is not None else NO_SPAN_MARGIN for _, v in extra])
             cells.append(f"{np.median(m):+.2f}, {np.mean(m > SPAN_FLOOR):.2f}" if len(m) else "-")
         print(f"| {name} | {cells[0]} | {cells[1]} |")
 

@@ -51,18 +51,14 @@ def candidates(retriever, reader, queries: list[dict], depth: int) -> list[dict]
     return rows
 
 
-def _z(values: np.ndarray) -> np.ndarray:
-    spread = values.std()
-    return (values - values.mean()) / spread if spread > 0 else np.zeros_like(values)
-
-
 def metrics_at(rows: list[dict], weight: float) -> dict:
     """Mean retrieval metrics of the reranked lists (ranks beyond ``depth`` keep the hybrid order)."""
+    from assistant.answering.reading import reader_scores
     from assistant.evaluation.metrics import mean_metrics, retrieval_metrics
 
     scored = []
     for row in rows:
-        order = np.argsort(-(_z(row["fused"]) + weight * _z(row["margin"])), kind="stable")
+        order = np.argsort(-reader_scores(row["fused"], row["margin"], weight), kind="stable")
         scored.append(retrieval_metrics([row["ids"][i] for i in order], row["gold"]))
     return {k: round(v, 4) for k, v in mean_metrics(scored).items()}
 

@@ -105,17 +105,20 @@ def _evidence(passage: Passage, span) -> SpanEvidence:
 
 
 def reader_order(passages: list[Passage], reading: Reading | None, weight: float = RERANK_WEIGHT) -> list[Passage]:
-    """``passages`` with those the reader read reordered by retrieval score and reader margin
-    (:data:`RERANK_WEIGHT`); passages it did not read follow in their order."""
+    """``passages`` with those the reader read reordered by :func:`reader_scores`; passages it did
+    not read follow in their order."""
     margins = {id(s.passage): s.margin for s in reading.spans} if reading else {}
     read = [p for p in passages if id(p) in margins]
     if len(read) < 2:
         return list(passages)
-    scores = np.array([p.score for p in read], dtype=float)
-    found = np.array([margins[id(p)] for p in read], dtype=float)
-    combined = _z(scores) + weight * _z(found)
-    order = sorted(range(len(read)), key=lambda i: -combined[i])  # stable: ties keep the retrieval order
+    combined = reader_scores([p.score for p in read], [margins[id(p)] for p in read], weight)
+    order = np.argsort(-combined, kind="stable")  # ties keep the retrieval order
     return [read[i] for i in order] + [p for p in passages if id(p) not in margins]
+
+
+def reader_scores(scores, margins, weight: float = RERANK_WEIGHT) -> np.ndarray:
+    """z(retrieval scores) + ``weight`` x z(reader margins), z-scores taken among the candidates."""
+    return _z(np.asarray(scores, dtype=float)) + weight * _z(np.asarray(margins, dtype=float))
 
 
 def _z(values: np.ndarray) -> np.ndarray:

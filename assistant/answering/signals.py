@@ -116,7 +116,12 @@ def factoid_margin(query: str, reading: Reading | None) -> float:
     (:data:`FACTOID_QUESTION`); 0 for other questions and when nothing was read."""
     if reading is None or not FACTOID_QUESTION.search(query):
         return 0.0
-    return max(-10.0, min(10.0, reading.margin)) / 10.0
+    return scaled_margin(reading.margin)
+
+
+def scaled_margin(margin: float) -> float:
+    """A reader margin clipped to [-10, 10] and scaled to [-1, 1] (the signal's range)."""
+    return max(-10.0, min(10.0, margin)) / 10.0
 
 
 def compute_signals(
