@@ -8,7 +8,7 @@ import socket
 import httpx
 import pytest
 
-from tests.helpers import KNOWLEDGE, ROOT
+from tests.helpers import KNOWLEDGE, ROOT, wait_until
 from tests.ui_server import start_server
 
 QUESTION = "Apa itu diplomasi siber?"
@@ -40,6 +40,16 @@ def test_ask_answers_with_citations(web_client):
     check_answer(result, QUESTION)
     assert result["language"] == "id" and result["llm"] == "extractive"
     assert any("diplomasi siber" in c["quote"].lower() for c in result["citations"])
+
+
+def test_serve_listens_first_and_warms_up_while_serving(web_server, web_client):
+    # The page is served once the index is open; the models load in the background and a request
+    # that arrives meanwhile waits for them instead of failing.
+    check_answer(web_client.predict(QUESTION, api_name="/ask"), QUESTION)
+    wait_until(lambda: "ready in" in web_server.output(), timeout=120, what=web_server.output)
+    output = web_server.output()
+    assert "warm-up failed" not in output
+    assert output.index("listening in") < output.index("ready in"), output
 
 
 def test_ask_respects_k_and_collection(web_client):

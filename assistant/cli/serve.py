@@ -1,8 +1,9 @@
-"""``assistant serve``: load the models and indexes once, warm up, then serve the web app."""
+"""``assistant serve``: open the index, serve the web app, and warm up the models while it already listens."""
 
 from __future__ import annotations
 
 import socket
+import threading
 import time
 from pathlib import Path
 from typing import Annotated, Optional
@@ -63,15 +64,24 @@ def serve(
         settings = settings_from(host=host, port=port, collection=collection)
         auth = load_auth(settings.auth)
         started = time.perf_counter()
-        app = build(settings, auth)
+        assistant = open_services(settings)
         listening = _bind(settings.host, settings.port)
-        server = _server(app, settings)
+        server = _server(build_app_for(assistant, settings, auth), settings)
     url = f"http://{settings.host}:{settings.port}/"
 
     def ready() -> None:
-        err.print(f"ready in {time.perf_counter() - started:.1f} s", highlight=False)
+        err.print(f"listening in {time.perf_counter() - started:.1f} s; warming up the models", highlight=False)
         _api_notice(settings, url)
         print(f"Reading assistant running at {url}  (Ctrl+C to stop)", flush=True)
+        threading.Thread(target=warm_up, name="warm-up", daemon=True).start()
+
+    def warm_up() -> None:
+        try:  # requests that arrive meanwhile wait for the models they need (loaded once, under locks)
+            assistant.warm_up(settings.collection)
+        except Exception as exc:  # noqa: BLE001 - reported; the first request then shows the error itself
+            err.print(f"[red]warm-up failed:[/] {escape(str(exc))}", soft_wrap=True)
+        else:
+            err.print(f"ready in {time.perf_counter() - started:.1f} s", highlight=False)
 
     server.on_ready = ready
     stop_watching = _watch(settings) if watch else None
@@ -150,25 +160,37 @@ def _watch(settings):
 
 
 def build(settings, auth: list[tuple[str, str]] | None = None):
-    """Build the services (the assistant, warmed up: index, embedder, one answer; the library) and
-    one ASGI app around them: the OpenAI-compatible API under ``/v1`` and the web app at ``/``."""
-    import gradio as gr
-    from fastapi import FastAPI
+    """The ASGI app of :func:`open_services`, warmed up (index, embedder, reader, one answer) before it is returned."""
+    assistant = open_services(settings)
+    assistant.warm_up(settings.collection)
+    return build_app_for(assistant, settings, auth)
 
-    from assistant.api.openai import create_api
+
+def open_services(settings):
+    """The assistant with the default collection's index opened (a clear error when it is missing or damaged);
+    the models load on :meth:`~assistant.service.Assistant.warm_up` or on the first answer."""
     from assistant.index.snapshots import CollectionPaths
-    from assistant.library.service import Library
     from assistant.service import Assistant
-    from assistant.ui.app import build_app, configure_queue, launch_options
-    from assistant.ui.auth import LoginThrottle, guard_gradio
-    from assistant.ui.files import ReadingsOnly, reading_folders
 
     assistant = Assistant(settings)
     name = settings.collection
     if CollectionPaths(settings, name).current_snapshot() is None:
         raise UsageError(f"collection {name!r} is not indexed yet: run `assistant index --collection {name}` first")
-    err.print(f"loading collection {name!r} and warming up…", highlight=False)
-    assistant.warm_up(name)
+    assistant.retriever(name)
+    return assistant
+
+
+def build_app_for(assistant, settings, auth: list[tuple[str, str]] | None = None):
+    """One ASGI app around the services: the OpenAI-compatible API under ``/v1`` and the web app at ``/``."""
+    import gradio as gr
+    from fastapi import FastAPI
+
+    from assistant.api.openai import create_api
+    from assistant.library.service import Library
+    from assistant.ui.app import build_app, configure_queue, launch_options
+    from assistant.ui.auth import LoginThrottle, guard_gradio
+    from assistant.ui.files import ReadingsOnly, reading_folders
+
     blocks = configure_queue(build_app(assistant, Library(settings), settings), settings)
     app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
     app.add_middleware(ReadingsOnly, folders=reading_folders(settings))  # no hidden or other files of a folder
