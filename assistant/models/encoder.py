@@ -54,8 +54,10 @@ class E5Encoder(nn.Module):
     def __init__(self, cfg: E5Config):
         super().__init__()
         self.config = cfg
-        self.word = nn.Embedding(cfg.vocab, cfg.hidden)
-        self.pos = nn.Embedding(cfg.max_positions, cfg.hidden)
+        # tables given as uninitialised tensors: they are always loaded from the file, and a random init on the meta
+        # device would import torch._dynamo (1.6 s of a cold `ask`)
+        self.word = nn.Embedding(cfg.vocab, cfg.hidden, _weight=torch.empty(cfg.vocab, cfg.hidden))
+        self.pos = nn.Embedding(cfg.max_positions, cfg.hidden, _weight=torch.empty(cfg.max_positions, cfg.hidden))
         self.token_type = nn.Parameter(torch.zeros(cfg.hidden))
         self.emb_ln = nn.LayerNorm(cfg.hidden, eps=cfg.eps)
         self.layers = nn.ModuleList(EncoderLayer(cfg) for _ in range(cfg.layers))
