@@ -4,19 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.answering.reading import Reading, SpanEvidence
-from assistant.answering.signals import (
-    missing_key,
-    question_names,
-    span_window,
-    type_unanswered,
-    unanchored_span,
-    unknown_share,
-)
+from assistant.answering.signals import missing_key, question_names, type_unanswered, unknown_share
 from assistant.answering.terms import TermWeights, coverage, term_alternatives
 from assistant.text.query import AMOUNT
 from assistant.text.tokens import content_tokens
-from assistant.types import Chunk, Passage
 
 TEXTS = [
     "Badan Siber dan Sandi Negara (BSSN) dibentuk melalui Perpres 53/2017.",
@@ -81,38 +72,3 @@ def test_glossary_renderings_count_as_coverage_across_languages():
     assert unknown_share(tokens, weights, term_alternatives(question)) == 0.0
     assert missing_key(tokens, text, weights, term_alternatives(question)) == 0.0
     assert missing_key(content_tokens("Berapa anggaran BSSN?"), content_tokens(TEXTS[0]), weights) > 0.5
-
-
-ANCHOR_TEXT = (
-    "Sebelum BSSN ada, Indonesia mengandalkan ID-SIRTII. "
-    "Forum politiknya yang paling menonjol adalah ASEAN Ministerial Conference on Cybersecurity (AMCC). "
-    "Pertemuan pertamanya digelar di Singapura pada Oktober 2016. "
-    "BSSN dibentuk melalui Peraturan Presiden yang ditetapkan pada Mei 2017."
-)
-
-
-def _reading_of(span_text: str) -> Reading:
-    chunk = Chunk("c", "asean.md", ANCHOR_TEXT, 0, len(ANCHOR_TEXT))
-    start = ANCHOR_TEXT.index(span_text)
-    return Reading([SpanEvidence(Passage(chunk, 1.0), span_text, start, start + len(span_text), 2.0)])
-
-
-@pytest.mark.parametrize(
-    "question,span,expected",
-    [
-        ("Kapan AMCC pertama digelar?", "Oktober 2016", 0.0),  # named in the sentence before the span's
-        ("When was ID-SIRTII founded?", "Mei 2017", 1.0),  # a date next to another body's name
-        ("Kapan BSSN dibentuk?", "Mei 2017", 0.0),
-        ("When did ID-SIRTII and AMCC start?", "Oktober 2016", 2 / 3),  # "id", "sirtii" missing, "amcc" there
-        ("Mengapa BSSN dibentuk?", "Mei 2017", 0.0),  # not a factoid question: no span check
-    ],
-)
-def test_unanchored_span_flags_a_span_far_from_the_question_names(question, span, expected):
-    weights = TermWeights(TEXTS + [ANCHOR_TEXT])
-    assert unanchored_span(question, _reading_of(span), weights) == pytest.approx(expected)
-
-
-def test_span_window_is_the_span_sentence_and_the_one_before():
-    start = ANCHOR_TEXT.index("Oktober 2016")
-    window = span_window(ANCHOR_TEXT, start, start + len("Oktober 2016"))
-    assert window.startswith("Forum politiknya") and window.endswith("Oktober 2016.")

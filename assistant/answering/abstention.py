@@ -12,7 +12,7 @@ from assistant.types import Answer, Passage
 # on factoid questions"): on knowledge/'s calibration set, evals/source, evals/readings and 150 + 150 TyDi-id /
 # IDK-MRC validation questions; evals/holdout, evals/students and evals/students2 are never fitted on. The last
 # signal is the reader's margin on factoid questions (0 on others).
-WEIGHTS = [-4.12, -6.86, 23.14, 0.72, 2.16, -2.38, -2.86, -0.97, -0.0, -0.72, 1.11, 4.87, 0.0]
+WEIGHTS = [-4.12, -6.86, 23.14, 0.72, 2.16, -2.38, -2.86, -0.97, -0.0, -0.72, 1.11, 4.87]
 BIAS = -17.19
 
 

@@ -12,7 +12,6 @@ from assistant.answering.scoring import Sentence, passage_language
 from assistant.answering.terms import Alternatives, TermWeights, coverage, covered, term_alternatives
 from assistant.text.language import detect_language
 from assistant.text.query import AMOUNT, DATE, DATE_QUESTION, FACTOID_QUESTION, NUMBER, NUMBER_QUESTION
-from assistant.text.sentences import sentence_spans
 from assistant.text.tokens import FRAME_WORDS, FUNCTION_WORDS, WORD, content_tokens, stem
 from assistant.types import Passage
 
@@ -34,8 +33,6 @@ class Signals:
     cross_language: float = 0.0
     # Factoid questions only (0 otherwise): the reader's best span score over its no-answer score, minus its threshold
     reader_margin: float = 0.0
-    # Factoid questions only: IDF share of the question's names absent from the best span's sentence and the one before
-    unanchored_span: float = 0.0
 
     def vector(self) -> list[float]:
         return [getattr(self, name) for name in SIGNAL_NAMES]
@@ -54,7 +51,6 @@ SIGNAL_NAMES = [
     "missing_key",
     "cross_language",
     "reader_margin",
-    "unanchored_span",
 ]
 
 _APOSTROPHES = str.maketrans({"\u2019": "'"})
@@ -124,31 +120,6 @@ def factoid_margin(query: str, reading: Reading | None) -> float:
     return scaled_margin(reading.margin)
 
 
-def span_window(text: str, start: int, end: int) -> str:
-    """The sentence of ``text`` holding the span [start, end) together with the sentence before it (where the
-    thing the span's sentence speaks of is often named)."""
-    spans = sentence_spans(text) or [(0, len(text))]
-    at = max((i for i, (s, _) in enumerate(spans) if s <= start), default=0)
-    return text[spans[max(0, at - 1)][0] : max(spans[at][1], end)]
-
-
-def unanchored_span(
-    query: str, reading: Reading | None, weights: TermWeights | None, alternatives: Alternatives = ()
-) -> float:
-    """For a factoid question: the IDF-weighted share of the question's names (:func:`question_names`) that are
-    missing around the reader's best span (:func:`span_window`): a year found next to another organisation's name
-    answers nothing. 0 for other questions, without names or without a span."""
-    if reading is None or weights is None or not reading.spans or not FACTOID_QUESTION.search(query):
-        return 0.0
-    span, names = reading.spans[0], question_names(query)
-    if not span.text or not names:
-        return 0.0
-    present = content_tokens(span_window(span.passage.chunk.text, span.start, span.end))
-    missing = names - covered(names, present, alternatives)
-    total = sum(weights.weight(t) for t in names)
-    return sum(weights.weight(t) for t in missing) / total if total else 0.0
-
-
 def scaled_margin(margin: float) -> float:
     """A reader margin clipped to [-10, 10] and scaled to [-1, 1] (the signal's range)."""
     return max(-10.0, min(10.0, margin)) / 10.0
@@ -194,5 +165,4 @@ def compute_signals(
         missing_key=missing_key(q_tokens, top_tokens, weights, alternatives),
         cross_language=float(best is not None and passage_language(best.passage) != detect_language(query)),
         reader_margin=factoid_margin(query, reading),
-        unanchored_span=unanchored_span(query, reading, weights, alternatives),
     )
