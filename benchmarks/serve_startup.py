@@ -66,7 +66,8 @@ def main() -> None:
 
     from assistant.config import Settings
 
-    settings = Settings(data_dir=args.data_dir, cache_dir=args.cache_dir, knowledge_dir=KNOWLEDGE)
+    cache_dir = args.cache_dir.resolve() if args.cache_dir else None  # the server runs in another folder
+    settings = Settings(data_dir=args.data_dir.resolve(), cache_dir=cache_dir, knowledge_dir=KNOWLEDGE)
     runs = [one_run(settings, QUESTIONS[: args.questions]) for _ in range(args.runs)]
     if args.json:
         print(json.dumps(runs, indent=1))
