@@ -57,27 +57,27 @@ _APOSTROPHES = str.maketrans({"\u2019": "'"})
 
 
 def _capitalised(question: str) -> list[str]:
-    """Words from a capital letter on: "Indonesia's" gives "Indonesia", "al-Ikhshīd" "Ikhshīd",
-    "COVID-19" itself."""
+    """Words from a capital letter on, hyphenated ones in their parts as the collection's tokens have them:
+    "Indonesia's" gives "Indonesia", "al-Ikhshīd" "Ikhshīd", "ID-SIRTII" "ID" and "SIRTII", "COVID-19" "COVID"
+    and "19"."""
     found = []
     for word in WORD.findall(question):
         for piece in word.translate(_APOSTROPHES).split("'"):
             parts = piece.split("-")
             first = next((i for i, part in enumerate(parts) if "A" <= part[0] <= "Z"), None)
             if first is not None:
-                found.append("-".join(parts[first:]))
+                found.extend(parts[first:])
     return found
 
 
 def question_names(question: str) -> set[str]:
-    """Stemmed capitalised words of a question (names, acronyms; hyphenated ones in their parts), framing words
-    excluded."""
+    """Stemmed capitalised words of a question (names, acronyms), framing words excluded."""
     names = set()
     for word in _capitalised(question):
-        for part in word.lower().split("-"):  # "ID-SIRTII" as the collection's tokens have it: "id", "sirtii"
-            if part in FRAME_WORDS or part in FUNCTION_WORDS or len(part) < 2:
-                continue
-            names.add(stem(part))
+        lower = word.lower()
+        if lower in FRAME_WORDS or lower in FUNCTION_WORDS or len(lower) < 2:
+            continue
+        names.add(stem(lower))
     return names
 
 
