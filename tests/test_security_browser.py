@@ -1,7 +1,8 @@
 """HTML and script text in a reading, in its title and in questions is shown as text in every panel of
 the web app, checked in the page Chromium renders: Chat (question, answer, sources), Library (the
 documents table) and Evaluate (questions table and details). A script that ran or an element that was
-parsed from the text would set ``window.__pwned`` or add an ``img.pwned``."""
+parsed from the text would set ``window.__pwned`` or add an ``img.pwned``. And an upstream LLM error that
+echoes the API key leaves no trace of the key anywhere in the rendered Chat page."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import json
 
 import pytest
 
+from tests._upstream import EchoKeyUpstream
 from tests.ui_server import browser_page, start_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -24,10 +26,17 @@ QUESTION = f"Kapan BSSN dibentuk? {PAYLOAD}"
 PLAIN_QUESTION = "Kapan BSSN dibentuk?"
 DONE = "#sources-panel[data-state=answered], #sources-panel[data-state=abstained]"
 TIMEOUT = 300_000  # an answer takes seconds; minutes on a loaded 2-core machine
+UPSTREAM_KEY = "sk-upstream-page-7d31c0a9e4f2b8"
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory, shared_cache):
+def upstream():
+    with EchoKeyUpstream() as fake:
+        yield fake
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory, shared_cache, upstream):
     from assistant.config import Settings
     from assistant.index.sync import sync_collection
 
@@ -38,7 +47,13 @@ def server(tmp_path_factory, shared_cache):
     (evals / "html.jsonl").write_text(json.dumps(item) + "\n", encoding="utf-8")
     settings = Settings(data_dir=tmp_path_factory.mktemp("html-data"), cache_dir=shared_cache, knowledge_dir=folder)
     sync_collection(settings)
-    served = start_server(settings, ASSISTANT_EVALS_DIR=str(evals)).wait_ready(timeout=900)
+    served = start_server(
+        settings,
+        ASSISTANT_EVALS_DIR=str(evals),
+        ASSISTANT_LLMS='["openai:echo"]',
+        ASSISTANT_OPENAI_BASE_URL=f"http://127.0.0.1:{upstream.port}/v1",
+        ASSISTANT_OPENAI_API_KEY=UPSTREAM_KEY,
+    ).wait_ready(timeout=900)
     yield served
     served.stop()
 
@@ -93,3 +108,16 @@ def test_library_and_evaluate_show_html_as_text(page):
     details = page.locator("#eval-details").inner_text()
     assert "x<b>1</b>" in details and "<script>window.__pwned=1</script>" in details
     nothing_ran(page)
+
+
+def test_the_chat_page_never_shows_an_echoed_api_key(page, upstream):
+    page.get_by_role("tab", name="Chat").click()
+    page.click("#llm input")
+    page.get_by_role("option", name="openai:echo").click()
+    ask(page, PLAIN_QUESTION)  # the upstream refuses with the key in its message: the extractive fallback answers
+    assert upstream.requests, "the page never asked the upstream LLM"
+    note = page.locator("#chat").inner_text()
+    assert "[redacted]" in note  # the upstream's error is shown, redacted
+    html = page.content()
+    for text in (html, note, page.locator("#sources").inner_text()):
+        assert UPSTREAM_KEY not in text and UPSTREAM_KEY[3:20] not in text
