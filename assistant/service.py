@@ -73,8 +73,8 @@ class Assistant:
         name = collection or self.settings.collection
         with self._lock:
             current = self._retrievers.get(name)
-            if current is None or current.index.is_stale():
-                current = self._retrievers[name] = open_retriever(self.settings, name)
+            if current is None or current.index.is_stale():  # a new snapshot: maybe another process's
+                current = self._retrievers[name] = open_retriever(self.settings, name, fresh=current is not None)
             return current
 
     def scorer(self, retriever: Retriever) -> SentenceScorer:

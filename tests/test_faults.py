@@ -338,3 +338,38 @@ def test_disk_full_while_indexing_fails_clearly_and_keeps_the_old_index(make_set
     assert len(report.added) == 4
     in_chroma, in_snapshot = _stored_ids(settings)
     assert in_chroma == in_snapshot == _clean_chunks(make_settings, tmp_path, write.folder)
+
+
+def test_a_snapshot_another_process_published_is_read_from_the_store_as_it_is_now(make_settings, write):
+    """A server (this process) holds embedded Chroma open while `assistant index` in another process adds a
+    reading and removes one. Chroma's shared client keeps the index it loaded: without a fresh client, the
+    new reading's vectors are invisible to dense search and the removed ones fail by id."""
+    from assistant.index.embeddings import embed_query
+    from assistant.service import Assistant
+
+    settings = make_settings(knowledge_dir=write.folder)
+    for name, text in OLD.items():
+        write(name, text)
+    for n in range(30):  # enough vectors for Chroma to keep an index of them in memory
+        write(f"pelabuhan{n}.txt", NEW.format(n=f"lama-{n}"))
+    sync_collection(settings)
+    assistant = Assistant(settings)
+    first = assistant.retriever()
+    probe = embed_query(first.index.embedder, "Resep rendang memerlukan santan")
+    assert next(iter(first.index.dense(probe, 3).values())) > 0.8  # the store is loaded and answers
+
+    added = write("kopi.txt", "Kopi luwak diolah dari biji kopi yang dimakan luwak, lalu dicuci dan disangrai.")
+    (write.folder / "lama.txt").unlink()
+    done = subprocess.run(
+        [sys.executable, "-m", "assistant", "index"], env=_env(settings), capture_output=True, text=True, timeout=600
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+
+    now = assistant.retriever()
+    assert now is not first and now.index.is_stale() is False
+    new_ids = {c.id for c in now.index.chunks.values() if c.source == added.name}
+    dense = now.index.dense(embed_query(now.index.embedder, "Kopi luwak diolah dari biji kopi"), 3)
+    assert new_ids & set(dense), dense  # the other process's vectors are found by the nearest-neighbour search
+    assert now.index._exact is None  # from Chroma itself, not the vector cache's fallback
+    found = now.search("resep rendang santan daging sapi", 5)
+    assert "lama.txt" not in {p.chunk.source for p in found}

@@ -51,8 +51,14 @@ def _name_new_store(path: Path) -> None:
         pass
 
 
-def chroma_client(settings: Settings):
+def chroma_client(settings: Settings, fresh: bool = False):
     """A Chroma client: HTTP when ``chroma_host`` is set, else on disk under the data folder.
+
+    ``fresh``: on disk, a new client that reads the store as it is now. Embedded Chroma shares one
+    client per folder in a process, and that client keeps the vector index it loaded: it does not
+    see vectors another process (``assistant index`` beside a running ``serve``) added since, and
+    fails on the ids of those it deleted ("Error finding id"). Clients already handed out keep
+    working on what they loaded.
 
     Raises
     ------
@@ -78,6 +84,10 @@ def chroma_client(settings: Settings):
     path.mkdir(parents=True, exist_ok=True)
     try:
         _name_new_store(path)
+        if fresh:
+            from chromadb.api.client import SharedSystemClient
+
+            SharedSystemClient.clear_system_cache()
         return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
     except Exception as exc:
         if is_disk_full(exc):
