@@ -7,8 +7,9 @@ Phases:
 2. Baseline: every question once, one at a time (the answers of the current snapshot).
 3. Load: ``--users`` gradio_client users and ``--api-users`` API users ask varied questions (the
    question sets' questions, each user in its own order) for ``--seconds``. A third of the way in,
-   another process adds a reading to the folder and re-syncs the collection
-   (``python -m assistant index``); the server swaps to the new snapshot while answering.
+   another process adds a reading to the folder, removes another and re-syncs the collection
+   (``python -m assistant index``); the server swaps to the new snapshot while answering. The first
+   two questions are about those two readings, so their answers differ between the snapshots.
 4. After: every question once more (the answers of the new snapshot).
 5. Burst: ``--burst`` users of each interface send one question at the same instant; past the queue
    (``concurrency_limit`` answering, ``queue_size`` waiting) a request must be refused with a message
@@ -62,12 +63,20 @@ def log(text: str) -> None:
     print(text, file=sys.stderr, flush=True)
 
 
+# Questions whose answers the re-sync changes: one about the reading it adds, one about the reading it removes.
+# With them the judge sees which snapshot served each answer across the swap, not only that none broke.
+ABOUT_ADDED = "Berapa persen tutupan karang hidup di sisi utara Teluk Wiyata?"
+ABOUT_REMOVED = "Siapa yang memperkenalkan istilah kekuatan lunak, dan dalam buku apa?"
+REMOVED_READING = "kekuatan-lunak-dalam-diplomasi-siber.md"
+
+
 def questions(limit: int = 40) -> list[str]:
-    """Varied questions: answerable and unanswerable, Indonesian and English, from the question sets."""
+    """Varied questions: answerable and unanswerable, Indonesian and English, from the question sets,
+    after the two whose answers the re-sync changes (:data:`ABOUT_ADDED`, :data:`ABOUT_REMOVED`)."""
     rows = read_jsonl(EVALS / "source.jsonl") + read_jsonl(EVALS / "readings.jsonl")
     picked = [r["question"] for r in rows if r.get("question")]
     random.Random(7).shuffle(picked)
-    return picked[:limit]
+    return [ABOUT_ADDED, ABOUT_REMOVED, *picked][: max(limit, 2)]
 
 
 @dataclass
@@ -242,10 +251,11 @@ def sample_rss(pid: int, stop: threading.Event, load: Load) -> None:
 
 
 def resync_later(served: Served, delay: float, load: Load) -> None:
-    """After ``delay`` seconds, another process adds a reading and re-syncs the collection."""
+    """After ``delay`` seconds, another process adds a reading, removes another and re-syncs the collection."""
     time.sleep(delay)  # a point in the load phase, not a synchronisation
     started = time.monotonic()
     (served.work / "knowledge" / "terumbu-karang-teluk-wiyata.md").write_text(NEW_READING, encoding="utf-8")
+    (served.work / "knowledge" / REMOVED_READING).unlink()
     done = index(served.env, served.work)
     load.resync = {
         "started": started,

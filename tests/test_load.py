@@ -1,7 +1,9 @@
 """A bounded run of ``benchmarks.load`` (the full one, 30 + 30 users for 60 s, is in docs/reliability.md):
-a few web-app and API users against a real server while another process adds a reading and re-syncs
-the collection. No request fails, no answer is wrong (each is its question's answer from the snapshot
-before or the one after the swap, quotes verbatim), and the API's queue refuses with 503 when full."""
+a few web-app and API users against a real server while another process adds a reading, removes another
+and re-syncs the collection. No request fails, no answer is wrong (each is its question's answer from the
+snapshot before or the one after the swap, quotes verbatim; two questions are about the added and the
+removed reading, so the two snapshots answer them differently), and the API's queue refuses with 503 when
+full."""
 
 from __future__ import annotations
 
@@ -34,6 +36,10 @@ def test_users_during_a_resync_get_no_failed_or_wrong_answer(served):
     assert figures["all"]["failed"] == 0, figures
     assert figures["all"]["wrong"] == 0, figures
     assert figures["answered_after_resync_started"] > 0  # answers were given across the swap
+    # The swap is visible: the added reading answers its question only after it, the removed one only before.
+    assert figures["changed_by_resync"] >= 2, (before, after)
+    assert "Teluk Wiyata" not in before[load.ABOUT_ADDED] and "38 persen" in after[load.ABOUT_ADDED]
+    assert "Bound to Lead" in before[load.ABOUT_REMOVED] and before[load.ABOUT_REMOVED] != after[load.ABOUT_REMOVED]
     assert served.alive() and run.peak_rss_mb > 100
 
 

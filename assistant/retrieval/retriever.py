@@ -24,6 +24,7 @@ terms alone as the second query); figures in docs/benchmarks.md. Collections in 
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -36,6 +37,7 @@ from assistant.index.chroma import chroma_client, chroma_collection
 from assistant.index.embeddings import Embedder, embed_query, load_embedder
 from assistant.index.lexical import LexicalIndex
 from assistant.index.snapshots import CollectionPaths, Snapshot
+from assistant.index.vector_cache import VectorCache
 from assistant.retrieval.crosslingual import Expansion, render_query, translate_query
 from assistant.retrieval.fusion import diversify, zscores
 from assistant.retrieval.rerank import load_reranker, rerank
@@ -44,11 +46,16 @@ from assistant.text.language import detect_language
 from assistant.text.query import refers_to_source
 from assistant.types import Chunk, Passage
 
+log = logging.getLogger(__name__)
+
 
 class CollectionIndex:
     """A loaded snapshot: chunks, BM25 index, the Chroma collection and the query embedder."""
 
-    def __init__(self, settings: Settings, name: str) -> None:
+    def __init__(self, settings: Settings, name: str, fresh: bool = False) -> None:
+        """``fresh``: read the vector store as it is on disk now (:func:`chroma_client`), for a
+        snapshot that may have been published by another process since this one opened the store."""
+        self.settings = settings
         self.paths = CollectionPaths(settings, name)
         snapshot = self.paths.current_snapshot()
         if snapshot is None:
@@ -67,7 +74,8 @@ class CollectionIndex:
         self.glossary: Glossary = with_extra_terms(extra.read_text(encoding="utf-8")) if extra.is_file() else glossary()
         self.lexical = LexicalIndex.load(snapshot.folder / "lexical")
         self.embedder: Embedder = load_embedder(snapshot.embedder)
-        self.collection = chroma_collection(chroma_client(settings), snapshot.manifest["chroma_collection"])
+        self.collection = chroma_collection(chroma_client(settings, fresh), snapshot.manifest["chroma_collection"])
+        self._exact: tuple[list[str], np.ndarray] | None = None  # the cached vectors, once Chroma failed a read
 
     @property
     def manifest(self) -> dict:
@@ -82,13 +90,19 @@ class CollectionIndex:
         """Cosine similarity of the ``k`` nearest chunks of this snapshot."""
         if not self.chunks:
             return {}
-        # Chroma may hold vectors of a sync in progress (or killed): ask for enough to skip them.
-        stored = self.collection.count()
-        n = min(stored, k + max(10, stored - len(self.chunks)))
-        if n <= 0:  # the store holds none of its vectors (e.g. a new, empty Chroma server): BM25 answers
-            return {}
-        with self._store_errors():
-            result = self.collection.query(query_embeddings=[vector.tolist()], n_results=n, include=["distances"])
+        if self._exact is not None:
+            return self._exact_scores(vector, k=k)
+        try:
+            with self._store_errors():
+                # Chroma may hold vectors of a sync in progress (or killed): ask for enough to skip them.
+                stored = self.collection.count()
+                n = min(stored, k + max(10, stored - len(self.chunks)))
+                if n <= 0:  # the store holds none of its vectors (e.g. a new, empty Chroma server): BM25 answers
+                    return {}
+                result = self.collection.query(query_embeddings=[vector.tolist()], n_results=n, include=["distances"])
+        except StoreError as exc:
+            self._use_cached_vectors(exc)
+            return self._exact_scores(vector, k=k)
         pairs = zip(result["ids"][0], result["distances"][0])
         hits = {cid: 1.0 - float(d) for cid, d in pairs if cid in self.chunks}
         return dict(list(hits.items())[:k])
@@ -97,11 +111,48 @@ class CollectionIndex:
         """Exact cosine similarity for chunks the nearest-neighbour search did not return."""
         if not ids:
             return {}
-        with self._store_errors():
-            got = self.collection.get(ids=ids, include=["embeddings"])
+        if self._exact is not None:
+            return self._exact_scores(vector, ids=ids)
+        try:
+            with self._store_errors():
+                got = self.collection.get(ids=ids, include=["embeddings"])
+        except StoreError as exc:
+            self._use_cached_vectors(exc)
+            return self._exact_scores(vector, ids=ids)
         return {
             cid: float(np.dot(np.asarray(e, dtype=np.float32), vector)) for cid, e in zip(got["ids"], got["embeddings"])
         }
+
+    def _use_cached_vectors(self, error: StoreError) -> None:
+        """Chroma on disk failed a read: from now on this snapshot's dense scores are computed exactly
+        from the vector cache, which holds the very vectors the sync stored. Embedded Chroma fails so
+        in a server whose index another process changed: its in-memory index still returns the ids
+        of vectors the other process deleted ("Error finding id"). Re-raises ``error`` for a Chroma
+        server, or when the cache lacks a vector of the snapshot."""
+        if self.settings.chroma_host:
+            raise error
+        ids = list(self.chunks)
+        cache = VectorCache(self.settings.vector_cache_dir / "vectors.sqlite")
+        try:
+            found = cache.get_many(self.embedder.id, [self.chunks[cid].text for cid in ids])
+        finally:
+            cache.close()
+        keys = [VectorCache.key(self.chunks[cid].text) for cid in ids]
+        if any(key not in found for key in keys):
+            raise error
+        log.warning("%s; answering from the vector cache until the next snapshot", error)
+        self._exact = (ids, np.stack([found[key] for key in keys]).astype(np.float32))
+
+    def _exact_scores(self, vector: np.ndarray, k: int | None = None, ids: list[str] | None = None) -> dict[str, float]:
+        """Cosine similarity from the cached vectors: the ``k`` best chunks, or the chunks ``ids``."""
+        assert self._exact is not None
+        order, matrix = self._exact
+        scores = matrix @ vector.astype(np.float32)
+        if ids is not None:
+            row = {cid: i for i, cid in enumerate(order)}
+            return {cid: float(scores[row[cid]]) for cid in ids if cid in row}
+        best = np.argsort(-scores, kind="stable")[: k or len(order)]
+        return {order[i]: float(scores[i]) for i in best}
 
     @contextmanager
     def _store_errors(self) -> Iterator[None]:
@@ -199,9 +250,9 @@ class Retriever:
         return passages[:k]
 
 
-def open_retriever(settings: Settings, collection: str | None = None) -> Retriever:
-    """A retriever over a collection, configured from settings."""
-    index = CollectionIndex(settings, collection or settings.collection)
+def open_retriever(settings: Settings, collection: str | None = None, fresh: bool = False) -> Retriever:
+    """A retriever over a collection, configured from settings (``fresh``: see :class:`CollectionIndex`)."""
+    index = CollectionIndex(settings, collection or settings.collection, fresh)
     reranker = load_reranker(settings.rerank_model) if settings.rerank_model else None
     return Retriever(
         index,
