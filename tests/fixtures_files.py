@@ -71,6 +71,39 @@ def make_docx_with_big_member(path: Path, megabytes: int) -> Path:
     return path
 
 
+def make_docx_understating(path: Path, member: str, megabytes: int, declared: int = 1000) -> Path:
+    """A real .docx whose ``member`` (the body, or an added one) unpacks to ``megabytes`` MB while its zip
+    headers, local and central, declare only ``declared`` bytes: a bomb that lies about its size."""
+    import struct
+    import zipfile
+
+    make_docx(path, "Bohong", "Bohong", ["Satu paragraf biasa."])
+    with zipfile.ZipFile(path) as original:
+        members = {info.filename: original.read(info) for info in original.infolist()}
+    big = members.get(member, b"")
+    if member == "word/document.xml":  # the body, padded with spaces after the document: still well-formed XML
+        big += b" " * (megabytes << 20)
+    else:
+        big = b"\0" * (megabytes << 20)
+    members[member] = big
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    data = bytearray(path.read_bytes())
+    with zipfile.ZipFile(path) as archive:
+        local = archive.getinfo(member).header_offset
+    struct.pack_into("<I", data, local + 22, declared)  # the local header's uncompressed size
+    name = member.encode()
+    at = data.find(b"PK\x01\x02")
+    while at != -1:  # the central directory entry of the member
+        if data[at + 46 : at + 46 + len(name)] == name:
+            struct.pack_into("<I", data, at + 24, declared)
+            break
+        at = data.find(b"PK\x01\x02", at + 4)
+    path.write_bytes(bytes(data))
+    return path
+
+
 def make_docx_with_empty_paragraphs(path: Path, count: int) -> Path:
     """A real .docx whose body is ``count`` empty paragraphs (3 million: about 330 KB on disk)."""
     import zipfile

@@ -330,6 +330,33 @@ def test_docx_bombs_are_refused_in_bounded_work(tmp_path):
         load_document(empty)
 
 
+@pytest.mark.parametrize("member", ["word/document.xml", "word/media/image1.bin"])
+def test_docx_bombs_that_understate_their_size_are_refused_in_bounded_work(tmp_path, member):
+    """A zip whose headers declare 1,000 bytes for a member that unpacks to 40 MB. Reading stops at the
+    declared size (the zip library's own bound): the body is refused as corrupt, and a member nothing
+    refers to is never unpacked (the document's text is read without it). Either way 40 MB are never made."""
+    import time
+    import tracemalloc
+
+    from assistant.errors import IngestError
+    from assistant.ingest.loaders import load_document
+    from tests.fixtures_files import make_docx_understating
+
+    bomb = make_docx_understating(tmp_path / "bohong.docx", member, 40)
+    assert bomb.stat().st_size < 500_000
+    tracemalloc.start()
+    started = time.perf_counter()
+    if member == "word/document.xml":
+        with pytest.raises(IngestError, match="corrupt or unreadable DOCX"):
+            load_document(bomb)
+    else:
+        assert "Satu paragraf biasa." in load_document(bomb).text
+    seconds, (_, peak) = time.perf_counter() - started, tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert seconds < 30  # bounded work: a bound, not a benchmark
+    assert peak < 10 * 2**20, peak  # Python's allocations while loading: far from the 40 MB unpacked
+
+
 def test_pdf_page_limit(tmp_path):
     from assistant.errors import IngestError
     from assistant.ingest.checks import Limits
