@@ -542,3 +542,29 @@ def test_a_gold_quote_not_in_the_readings_is_named_with_its_line(odd_settings, t
     text = result.output.replace("\n", "")
     assert "kutipan.jsonl:2: gold quote 'Badan Siber dan Sandi Negara dibentuk' is not in the readings" in text
     assert "kutipan.jsonl:1:" not in text
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Apa itu diplomasi siber? " + "kata " * 20000,  # 100,025 characters
+        "🌏 Apa arti diplomasi siber 🌏 itu? 🤔",
+        "ما هو معنى الدبلوماسية السيبرانية؟ Apa itu diplomasi siber?",
+        "Apa itu\x07 diplomasi\x1b siber?\x00",
+    ],
+    ids=["100k", "emoji", "rtl", "control"],
+)
+def test_web_and_openai_apis_answer_long_and_odd_questions(web_server, web_client, indexed_settings, question):
+    """The final message itself (not only the history) is cut in both web interfaces, and emoji,
+    right-to-left and control characters get an answer or a decline, never an error."""
+    limit = indexed_settings.max_question_chars
+    result = web_client.predict(question, api_name="/ask")
+    assert len(result["question"]) <= limit and (result["abstained"] or result["citations"])
+    assert ("shortened" in " ".join(result["notes"])) == (len(question.strip()) > limit)
+    response = httpx.post(
+        web_server.url + "v1/chat/completions",
+        json={"model": "knowledge", "messages": [{"role": "user", "content": question}]},
+        timeout=300,
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["choices"][0]["message"]["content"].strip()
