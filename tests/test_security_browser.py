@@ -121,3 +121,21 @@ def test_the_chat_page_never_shows_an_echoed_api_key(page, upstream):
     html = page.content()
     for text in (html, note, page.locator("#sources").inner_text()):
         assert UPSTREAM_KEY not in text and UPSTREAM_KEY[3:20] not in text
+
+
+def test_library_status_shows_html_file_names_as_text(page, tmp_path):
+    """The upload's status box names the files it added and refused; names with HTML in them run nothing."""
+    name = "<img class=pwned src=x onerror=window.__pwned=3>catatan"
+    good = tmp_path / f"{name}.md"
+    good.write_text("# Catatan\n\nTerumbu karang Teluk Wiyata dipantau setiap musim kemarau oleh tim.\n", "utf-8")
+    fake = tmp_path / "<b>tebal.pdf"
+    fake.write_text("bukan pdf", encoding="utf-8")
+    page.get_by_role("tab", name="Library").click()
+    page.locator("#library-upload input[type=file]").set_input_files([str(good), str(fake)])
+    page.wait_for_selector("#library-status:has-text('Refused')", timeout=TIMEOUT)
+    page.wait_for_selector("#library-status:has-text('Added')", timeout=TIMEOUT)
+    status = page.locator("#library-status").inner_text()
+    # the upload drops the angle brackets from the names; what is left is shown as text
+    assert "Added img class=pwned src=x onerror=window.__pwned=3catatan.md" in status, status
+    assert "Refused: btebal.pdf: not a PDF" in status, status
+    nothing_ran(page)
