@@ -276,6 +276,60 @@ def test_a_silent_chroma_server_is_a_clear_error_within_seconds(make_settings, w
     assert silent_server.accepted.is_set() and time.monotonic() - started < 20
 
 
+class _StallingChroma:
+    """An HTTP server on 127.0.0.1 that answers Chroma's heartbeat and then never answers anything else."""
+
+    def __init__(self) -> None:
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        release = self.release = threading.Event()
+        stalled = self.stalled = []
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args) -> None:
+                pass
+
+            def do_GET(self) -> None:
+                if self.path.startswith("/api/v2/heartbeat"):
+                    body = b'{"nanosecond heartbeat": 1}'
+                    self.send_response(200)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(body)))
+                    self.end_headers()
+                    self.wfile.write(body)
+                    return
+                stalled.append(self.path)
+                release.wait(120)
+
+            do_POST = do_GET
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.port = self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.release.set()
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_a_chroma_server_that_stalls_after_its_heartbeat_is_a_clear_error_within_seconds(make_settings, write):
+    """chromadb's client sends its first requests (identity, tenant) with no time limit: a server that
+    answers the heartbeat and then stalls hung every command that opens the store for good."""
+    stalling = _StallingChroma()
+    try:
+        settings = make_settings(knowledge_dir=write.folder, chroma_host="127.0.0.1", chroma_port=stalling.port)
+        write("a.txt", OLD["dasar.txt"])
+        started = time.monotonic()
+        with pytest.raises(StoreError, match="answered its heartbeat but not the client's first requests"):
+            sync_collection(settings)
+        assert time.monotonic() - started < 30
+        assert stalling.stalled  # it was the stall that was cut short, not a refused connection
+    finally:
+        stalling.close()
+
+
 def test_a_chroma_server_that_is_down_is_a_clear_error_at_once(make_settings, write):
     settings = make_settings(knowledge_dir=write.folder, chroma_host="127.0.0.1", chroma_port=free_port())
     write("a.txt", OLD["dasar.txt"])

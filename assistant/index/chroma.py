@@ -15,9 +15,13 @@ from assistant.index.faults import disk_full_message, is_disk_full
 from assistant.types import Chunk
 
 # A server must answer its heartbeat within this many seconds (a server that accepts connections
-# but never replies would otherwise hang every command); requests then get REQUEST_TIMEOUT.
+# but never replies would otherwise hang every command), and the requests chromadb's client makes
+# while it is created (identity, tenant, database) within SETUP_TIMEOUT: chromadb sends those with no
+# time limit, so a server that answers the heartbeat and then stalls hung `ask` for good. Later
+# requests get REQUEST_TIMEOUT (a query of 100k chunks answers in about 30 ms, docs/benchmarks.md).
 CONNECT_TIMEOUT = 5.0
-REQUEST_TIMEOUT = 120.0
+SETUP_TIMEOUT = 10.0
+REQUEST_TIMEOUT = 30.0
 
 
 STORE_ID = "assistant-store-id"  # in the local store's folder: names this store, not a later one there
@@ -72,11 +76,22 @@ def chroma_client(settings: Settings, fresh: bool = False):
     chroma_settings = ChromaSettings(anonymized_telemetry=False)
     if settings.chroma_host:
         check_server(settings)
+        where = f"{settings.chroma_host}:{settings.chroma_port}"
         try:
-            client = chromadb.HttpClient(host=settings.chroma_host, port=settings.chroma_port, settings=chroma_settings)
+            client = _within(
+                SETUP_TIMEOUT,
+                lambda: chromadb.HttpClient(
+                    host=settings.chroma_host, port=settings.chroma_port, settings=chroma_settings
+                ),
+            )
+        except TimeoutError as exc:
+            raise StoreError(
+                f"cannot use Chroma at {where}: it answered its heartbeat but not the client's first requests "
+                f"within {SETUP_TIMEOUT:g} s; restart the Chroma server (`chroma run`), or unset ASSISTANT_CHROMA_HOST"
+            ) from exc
         except Exception as exc:
             raise StoreError(
-                f"cannot reach Chroma at {settings.chroma_host}:{settings.chroma_port} ({exc}): start it or unset ASSISTANT_CHROMA_HOST"
+                f"cannot reach Chroma at {where} ({exc}): start it or unset ASSISTANT_CHROMA_HOST"
             ) from exc
         _limit_requests(client)
         return client
@@ -96,6 +111,29 @@ def chroma_client(settings: Settings, fresh: bool = False):
             f"the Chroma store {path} cannot be opened ({exc}): run `assistant index --rebuild`, which moves "
             "it aside and stores the collection again (other collections then need `assistant index --rebuild` too)"
         ) from exc
+
+
+def _within(seconds: float, make):
+    """``make()`` run in a daemon thread; TimeoutError when it has not returned within ``seconds`` (the
+    thread is left to finish or hang on its own; being a daemon, it does not keep the process alive)."""
+    import threading
+
+    box: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            box["value"] = make()
+        except BaseException as exc:  # handed to the caller's thread
+            box["error"] = exc
+
+    thread = threading.Thread(target=run, name="chroma-setup", daemon=True)
+    thread.start()
+    thread.join(seconds)
+    if thread.is_alive():
+        raise TimeoutError(f"no answer within {seconds:g} s")
+    if "error" in box:
+        raise box["error"]
+    return box["value"]
 
 
 def check_server(settings: Settings) -> None:

@@ -163,6 +163,13 @@ class CollectionIndex:
         except StoreError:
             raise
         except Exception as exc:  # chromadb raises several classes (InternalError, NotFoundError, ...)
+            if self.settings.chroma_host:
+                where = f"{self.settings.chroma_host}:{self.settings.chroma_port}"
+                raise StoreError(
+                    f"the Chroma server at {where} failed a request for collection {self.name!r} "
+                    f"({type(exc).__name__}: {str(exc)[:200]}): check that it is running and answering "
+                    "(`chroma run`), or unset ASSISTANT_CHROMA_HOST"
+                ) from exc
             raise StoreError(
                 f"the vector store of collection {self.name!r} could not return its vectors "
                 f"({type(exc).__name__}: {str(exc)[:200]}): run `assistant index --collection {self.name}` "
