@@ -40,6 +40,7 @@ import tempfile
 import threading
 import time
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -265,8 +266,18 @@ def resync_later(served: Served, delay: float, load: Load) -> None:
     }
 
 
-def run_load(served: Served, asked: list[str], users: int, api_users: int, seconds: float, resync: bool) -> Load:
-    """The load phase: every user in its own thread, the RSS sampler and, optionally, the re-sync."""
+def run_load(
+    served: Served,
+    asked: list[str],
+    users: int,
+    api_users: int,
+    seconds: float,
+    resync: bool,
+    during: Callable[[Load], None] | None = None,
+) -> Load:
+    """The load phase: every user in its own thread, the RSS sampler and, optionally, the re-sync by
+    another process (``resync``) or ``during(load)``, run in this thread once the users are asking (a
+    re-sync of the caller's own, such as the Library tab's button; it fills ``load.resync``)."""
     load = Load()
     kinds = [("gradio", gradio_user)] * users + [("api", api_user)] * api_users
     ready = threading.Barrier(len(kinds) + 1)
@@ -290,6 +301,8 @@ def run_load(served: Served, asked: list[str], users: int, api_users: int, secon
     syncer = threading.Thread(target=resync_later, args=(served, seconds / 3, load), daemon=True) if resync else None
     if syncer:
         syncer.start()
+    if during is not None:
+        during(load)
     for thread in threads:
         thread.join()
     if syncer:

@@ -8,6 +8,7 @@ full."""
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
 
@@ -41,6 +42,47 @@ def test_users_during_a_resync_get_no_failed_or_wrong_answer(served):
     assert "Teluk Wiyata" not in before[load.ABOUT_ADDED] and "38 persen" in after[load.ABOUT_ADDED]
     assert "Bound to Lead" in before[load.ABOUT_REMOVED] and before[load.ABOUT_REMOVED] != after[load.ABOUT_REMOVED]
     assert served.alive() and run.peak_rss_mb > 100
+
+
+MANGROVE = """---
+title: Hutan Bakau Pesisir Wiyata
+language: id
+---
+Program rehabilitasi hutan bakau di pesisir Wiyata menanam 1.200 hektare bibit bakau antara 2021 dan 2023.
+Penanaman dilakukan bersama kelompok nelayan setempat pada musim hujan.
+"""
+ABOUT_MANGROVE = "Berapa hektare bibit bakau yang ditanam di pesisir Wiyata?"
+
+
+@pytest.mark.browser
+def test_users_during_a_library_tab_resync_get_no_failed_or_wrong_answer(served):
+    """The same, with the Library tab's "Re-sync collection" (a sync inside the serving process) instead
+    of another process's: the swap is atomic for the users asking meanwhile."""
+    from tests.ui_server import browser_page
+
+    asked = [ABOUT_MANGROVE, *load.questions(5)]
+    before = load.baseline(served.url, asked)
+
+    def resync_in_the_library_tab(run: load.Load) -> None:
+        started = time.monotonic()
+        (served.work / "knowledge" / "hutan-bakau-pesisir-wiyata.md").write_text(MANGROVE, encoding="utf-8")
+        page.click("#library-resync")
+        page.wait_for_selector("#library-status:has-text('Synced:')", timeout=300_000)
+        status = page.locator("#library-status").inner_text()
+        run.resync = {"started": started, "seconds": time.monotonic() - started, "exit_code": 0, "summary": status}
+
+    with browser_page(served.url, "#library-resync", tab="Library") as page:
+        run = load.run_load(
+            served, asked, users=2, api_users=2, seconds=30, resync=False, during=resync_in_the_library_tab
+        )
+    after = load.baseline(served.url, asked)
+    figures = load.judge(run, before, after)
+    assert "Synced: 1 added" in run.resync["summary"], run.resync
+    assert figures["all"]["failed"] == 0, figures
+    assert figures["all"]["wrong"] == 0, figures
+    assert figures["answered_after_resync_started"] > 0
+    assert "1.200 hektare" not in before[ABOUT_MANGROVE] and "1.200 hektare" in after[ABOUT_MANGROVE]
+    assert served.alive()
 
 
 def test_api_queue_refuses_with_503_when_full():
