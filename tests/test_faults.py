@@ -138,6 +138,28 @@ def test_upload_killed_while_storing_leaves_the_collection_as_before(make_settin
     assert in_chroma == in_snapshot == _clean_chunks(make_settings, tmp_path, folder, "uji")
 
 
+def test_upload_killed_while_copying_leaves_the_collection_as_before(make_settings, write, tmp_path):
+    from assistant.library.documents import add_documents
+
+    settings = make_settings(cache_dir=tmp_path / "cache")
+    add_documents(settings, [write("dasar.txt", OLD["dasar.txt"])], "uji")
+    upload = write("unggah/pelabuhan.txt", "\n\n".join(NEW.format(n=f"salin-{k}") for k in range(4)))
+
+    _kill_at("upload:copied", ["add", str(upload), "-c", "uji"], _env(settings), tmp_path / "marker")
+
+    folder = settings.data_dir / "library" / "uji"
+    left = [p.name for p in folder.iterdir() if p.name.endswith(".part")]
+    assert len(left) == 1 and left[0].startswith(".pelabuhan.txt.")  # killed with the copy not yet renamed
+    hits = open_retriever(settings, "uji").search("pelabuhan kapal peti kemas", 5)
+    assert {p.chunk.source for p in hits} == {"dasar.txt"}  # answers as before the upload
+    report = sync_collection(settings, name="uji")
+    assert report.added == [] and report.chunks == len(_clean_chunks(make_settings, tmp_path, folder, "uji"))
+    again = add_documents(settings, [upload], "uji")  # the upload, tried again, completes
+    assert [a["stored"] for a in again.added] == ["pelabuhan.txt"]
+    hits = open_retriever(settings, "uji").search("pelabuhan kapal peti kemas", 5)
+    assert "pelabuhan.txt" in {p.chunk.source for p in hits}
+
+
 class _SilentServer:
     """A TCP server on 127.0.0.1 that accepts connections and never answers."""
 

@@ -12,7 +12,8 @@ Unset (the default, and always in production) :func:`failpoint` only reads the v
 points of a sync, in order: ``sync:embedding`` (a first batch of vectors is in the cache, more
 to embed), ``sync:stored`` (vectors upserted into Chroma, no snapshot yet), ``sync:written`` (the
 new snapshot is complete, not yet switched to), ``sync:published`` (switched, old vectors and
-snapshots not yet cleaned up).
+snapshots not yet cleaned up). An upload has one more, before its sync: ``upload:copied`` (the file
+is copied into the collection's folder under its hidden temporary name, not yet renamed).
 """
 
 from __future__ import annotations

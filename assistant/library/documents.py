@@ -24,6 +24,7 @@ from typing import Any
 from assistant.config import Settings
 from assistant.errors import LibraryError, UploadError
 from assistant.index.catalog import collection_folder
+from assistant.index.faults import failpoint
 from assistant.index.locking import collection_lock
 from assistant.index.progress import SyncProgress
 from assistant.index.snapshots import CollectionPaths, file_sha256
@@ -154,8 +155,9 @@ def _copy_in(source: Path, folder: Path, name: str) -> Path:
     target = folder / name
     if target.resolve().parent != folder.resolve():
         raise UploadError(f"unsafe file name {name!r}")
-    tmp = folder / f".{name}.{uuid.uuid4().hex}.part"
+    tmp = folder / f".{name}.{uuid.uuid4().hex}.part"  # hidden: a sync skips it
     shutil.copyfile(source, tmp)
+    failpoint("upload:copied")  # the copy is whole under its temporary name, not yet renamed
     tmp.replace(target)
     return target
 
