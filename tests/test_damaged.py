@@ -180,6 +180,24 @@ def test_a_damaged_chroma_store_is_a_clear_error_and_rebuild_moves_it_aside(data
     assert answer.exit_code == 0 and _json(answer)["citations"][0]["source"] == "gunung.txt", answer.output
 
 
+def test_damaged_vector_index_files_still_answer_and_rebuild_recovers(data):
+    """Chroma's per-collection vector index files (``chroma/<uuid>/*.bin``) emptied: answers still cite
+    the right reading (Chroma's reads, or the vector cache when Chroma cannot return a vector), before
+    and after `index --rebuild`, in the rebuilt collection and in the other one."""
+    folder, env = data
+    segments = [p for p in folder.glob("chroma/*/*.bin")]
+    assert segments, list(folder.glob("chroma/*"))
+    for path in segments:
+        path.write_bytes(b"")
+
+    answer = _cli(env, "ask", "Apa itu Konvensi Budapest?", "--json")
+    assert answer.exit_code == 0 and _json(answer)["citations"][0]["source"] == "budapest.txt", answer.output
+    rebuilt = _cli(env, "index", "--rebuild", "--json")
+    assert rebuilt.exit_code == 0, rebuilt.output
+    answer = _cli(env, "ask", "Kapan Merapi meletus?", "-c", "lain", "--json")  # the other collection too
+    assert answer.exit_code == 0 and _json(answer)["citations"][0]["source"] == "gunung.txt", answer.output
+
+
 @pytest.mark.parametrize("damaged", ["manifest.json", "current"])
 def test_removing_a_damaged_collection_deletes_its_chroma_collection_only(data, damaged):
     import chromadb
