@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from assistant.config import Settings
+from assistant.deadline import call_within
 from assistant.errors import StoreError
 from assistant.index.faults import disk_full_message, is_disk_full
 from assistant.types import Chunk
@@ -76,13 +77,11 @@ def chroma_client(settings: Settings, fresh: bool = False):
     chroma_settings = ChromaSettings(anonymized_telemetry=False)
     if settings.chroma_host:
         check_server(settings)
-        where = f"{settings.chroma_host}:{settings.chroma_port}"
+        host, port = settings.chroma_host, settings.chroma_port
+        where = f"{host}:{port}"
         try:
-            client = _within(
-                SETUP_TIMEOUT,
-                lambda: chromadb.HttpClient(
-                    host=settings.chroma_host, port=settings.chroma_port, settings=chroma_settings
-                ),
+            client = call_within(
+                lambda: chromadb.HttpClient(host=host, port=port, settings=chroma_settings), SETUP_TIMEOUT
             )
         except TimeoutError as exc:
             raise StoreError(
@@ -111,29 +110,6 @@ def chroma_client(settings: Settings, fresh: bool = False):
             f"the Chroma store {path} cannot be opened ({exc}): run `assistant index --rebuild`, which moves "
             "it aside and stores the collection again (other collections then need `assistant index --rebuild` too)"
         ) from exc
-
-
-def _within(seconds: float, make):
-    """``make()`` run in a daemon thread; TimeoutError when it has not returned within ``seconds`` (the
-    thread is left to finish or hang on its own; being a daemon, it does not keep the process alive)."""
-    import threading
-
-    box: dict[str, Any] = {}
-
-    def run() -> None:
-        try:
-            box["value"] = make()
-        except BaseException as exc:  # handed to the caller's thread
-            box["error"] = exc
-
-    thread = threading.Thread(target=run, name="chroma-setup", daemon=True)
-    thread.start()
-    thread.join(seconds)
-    if thread.is_alive():
-        raise TimeoutError(f"no answer within {seconds:g} s")
-    if "error" in box:
-        raise box["error"]
-    return box["value"]
 
 
 def check_server(settings: Settings) -> None:

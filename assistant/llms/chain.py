@@ -19,7 +19,8 @@ from typing import Any
 
 from assistant.answering.prompts import ANSWER_TEMPLATE, REWRITE_TEMPLATE
 from assistant.config import Settings
-from assistant.llms.registry import chat_model, with_deadline
+from assistant.deadline import with_deadline
+from assistant.llms.registry import chat_model
 
 ROLES = {"system": "system", "user": "human", "assistant": "ai"}
 

@@ -14,12 +14,11 @@ take ``(role, text)`` pairs and return or yield strings.
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable, Iterator
-from queue import Empty, Queue
 from typing import Any
 
 from assistant.config import Settings
+from assistant.deadline import with_deadline
 from assistant.errors import LLMError
 from assistant.llms.hf import _hf
 from assistant.llms.messages import Messages, _text_of, to_langchain
@@ -106,47 +105,6 @@ def stream_text(name: str, settings: Settings, messages: Messages, timeout: floa
                 yield text
 
     yield from with_deadline(deltas(), settings.llm_timeout if timeout is None else timeout)
-
-
-_END = object()
-
-
-def with_deadline(items: Iterator[Any], seconds: float) -> Iterator[Any]:
-    """Pass ``items`` through; raise ``TimeoutError`` when they are not all there after ``seconds``.
-
-    The items are produced in a worker thread, so the deadline fires even while the producer is
-    blocked (a stuck network stream, a model that stopped producing). The worker stops at its next
-    item once the consumer has given up; it cannot be interrupted inside a blocking call.
-    """
-    queue: Queue = Queue()  # unbounded: a producer never blocks on a consumer that gave up
-    stopped = threading.Event()
-
-    def produce() -> None:
-        try:
-            for item in items:
-                if stopped.is_set():
-                    break
-                queue.put((item, None))
-        except BaseException as exc:  # re-raised in the consumer's thread
-            queue.put((_END, exc))
-            return
-        queue.put((_END, None))
-
-    threading.Thread(target=produce, name="llm-stream", daemon=True).start()
-    deadline = time.monotonic() + seconds
-    try:
-        while True:
-            try:
-                item, error = queue.get(timeout=max(0.0, deadline - time.monotonic()))
-            except Empty:
-                raise TimeoutError(f"no complete reply within {seconds:g} s") from None
-            if item is _END:
-                if error is not None:
-                    raise error
-                return
-            yield item
-    finally:
-        stopped.set()
 
 
 register("ollama", _ollama)
