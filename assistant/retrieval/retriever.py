@@ -75,7 +75,8 @@ class CollectionIndex:
         self.lexical = LexicalIndex.load(snapshot.folder / "lexical")
         self.embedder: Embedder = load_embedder(snapshot.embedder)
         self.collection = chroma_collection(chroma_client(settings, fresh), snapshot.manifest["chroma_collection"])
-        self._exact: tuple[list[str], np.ndarray] | None = None  # the cached vectors, once Chroma failed a read
+        # the cached vectors (ids, matrix, row of each id), once Chroma failed a read
+        self._exact: tuple[list[str], np.ndarray, dict[str, int]] | None = None
 
     @property
     def manifest(self) -> dict:
@@ -141,15 +142,15 @@ class CollectionIndex:
         if any(key not in found for key in keys):
             raise error
         log.warning("%s; answering from the vector cache until the next snapshot", error)
-        self._exact = (ids, np.stack([found[key] for key in keys]).astype(np.float32))
+        matrix = np.stack([found[key] for key in keys]).astype(np.float32)
+        self._exact = (ids, matrix, {cid: i for i, cid in enumerate(ids)})
 
     def _exact_scores(self, vector: np.ndarray, k: int | None = None, ids: list[str] | None = None) -> dict[str, float]:
         """Cosine similarity from the cached vectors: the ``k`` best chunks, or the chunks ``ids``."""
         assert self._exact is not None
-        order, matrix = self._exact
+        order, matrix, row = self._exact
         scores = matrix @ vector.astype(np.float32)
         if ids is not None:
-            row = {cid: i for i, cid in enumerate(order)}
             return {cid: float(scores[row[cid]]) for cid in ids if cid in row}
         best = np.argsort(-scores, kind="stable")[: k or len(order)]
         return {order[i]: float(scores[i]) for i in best}
