@@ -275,9 +275,9 @@ def run_load(
     resync: bool,
     during: Callable[[Load], None] | None = None,
 ) -> Load:
-    """The load phase: every user in its own thread, the RSS sampler and, optionally, the re-sync by
-    another process (``resync``) or ``during(load)``, run in this thread once the users are asking (a
-    re-sync of the caller's own, such as the Library tab's button; it fills ``load.resync``)."""
+    """The load phase: every user in its own thread, the RSS sampler and, run in this thread once the users
+    are asking, optionally the re-sync by another process (``resync``) or ``during(load)`` (a re-sync of
+    the caller's own, such as the Library tab's button; it fills ``load.resync``)."""
     load = Load()
     kinds = [("gradio", gradio_user)] * users + [("api", api_user)] * api_users
     ready = threading.Barrier(len(kinds) + 1)
@@ -298,15 +298,12 @@ def run_load(
     log(f"connecting {len(kinds)} users…")
     until[0] = time.monotonic() + seconds  # the clients' connect time counts into the phase
     ready.wait()
-    syncer = threading.Thread(target=resync_later, args=(served, seconds / 3, load), daemon=True) if resync else None
-    if syncer:
-        syncer.start()
+    if resync:  # in this thread, while the users ask in theirs
+        resync_later(served, seconds / 3, load)
     if during is not None:
         during(load)
     for thread in threads:
         thread.join()
-    if syncer:
-        syncer.join()
     stop.set()
     sampler.join()
     return load
