@@ -200,6 +200,7 @@ HELD_OUT = {  # never fitted on: written blind to the model, measured once per c
     "evals/holdout": [EVALS / "holdout/answerable.jsonl", EVALS / "holdout/unanswerable.jsonl"],
     "evals/students": [EVALS / "students/questions.jsonl"],
     "evals/students2": [EVALS / "students2/questions.jsonl"],
+    "evals/students3": [EVALS / "students3/questions.jsonl"],
 }
 
 
