@@ -94,3 +94,42 @@ def training_windows(tok: E5Tokenizer, examples: list[Example], cfg: ReaderConfi
             start, end = _label(w, ex.answers[0] if ex.answers else None)
             out.append(TrainWindow(w.ids, pos[0], pos[-1] + 1, start, end))
     return out
+
+
+def knowledge_examples(files: list[Path], knowledge_dir: Path) -> tuple[list[Example], int]:
+    """Questions written for this project about the readings of ``knowledge_dir`` (JSON Lines: ``reading``,
+    ``question``, ``answerable``, ``answer``, ``evidence``), as examples over the chunk holding the evidence, cut
+    as the index cuts it (default chunk size); returns (examples, lines dropped because the evidence or the answer
+    is not in any chunk)."""
+    from assistant.index.chunking import chunk_document
+    from assistant.ingest.loaders import load_document
+
+    chunks: dict[str, list[str]] = {}
+    out, dropped = [], 0
+    for path in files:
+        for number, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
+            if not line.strip():
+                continue
+            row = json.loads(line)
+            if row["reading"] not in chunks:
+                document = load_document(knowledge_dir / row["reading"])
+                chunks[row["reading"]] = [chunk.text for chunk in chunk_document(document)]
+            example = _knowledge_example(row, chunks[row["reading"]], f"{Path(path).stem}-{number}")
+            dropped += example is None
+            out += [example] if example else []
+    return out, dropped
+
+
+def _knowledge_example(row: dict, texts: list[str], example_id: str) -> Example | None:
+    """The example of one written question: the first chunk holding its evidence sentence (and answer)."""
+    evidence, answer = " ".join(row["evidence"].split()), " ".join(row.get("answer", "").split())
+    for text in texts:
+        at = text.find(evidence)
+        if at < 0:
+            continue
+        if not row["answerable"]:
+            return Example(example_id, row["question"], text, ())
+        start = text.find(answer, at)
+        if answer and 0 <= start < at + len(evidence):
+            return Example(example_id, row["question"], text, ((answer, start),))
+    return None

@@ -17,6 +17,7 @@ import math
 import os
 import random
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -24,7 +25,7 @@ import torch
 import torch.nn.functional as F
 
 from .reader import CONFIG_FILE, WEIGHTS_FILE, Reader, ReaderConfig, build_reader_model
-from .reader_data import TrainWindow, load_squad, training_windows
+from .reader_data import Example, TrainWindow, knowledge_examples, load_squad, training_windows
 from .reader_eval import predict, scores, tune_threshold
 from .tokenizer import get_tokenizer
 
@@ -48,6 +49,30 @@ def parse_args(argv=None) -> argparse.Namespace:
     ap.add_argument("--freeze-layers", type=int, default=0)
     ap.add_argument("--extra-squad", action="store_true", help="also train on trans_squad_valid.json (checked spans)")
     ap.add_argument("--extra-limit", type=int, default=0, help="use at most this many extra examples (0 = all)")
+    ap.add_argument(
+        "--knowledge-questions",
+        type=Path,
+        nargs="*",
+        default=[],
+        help="JSON Lines of questions written for this project about knowledge/'s readings (see "
+        "reader_data.knowledge_examples), added to the training data",
+    )
+    ap.add_argument("--knowledge-repeat", type=int, default=1, help="times each knowledge question is repeated")
+    ap.add_argument("--knowledge-dir", type=Path, default=ROOT / "knowledge")
+    ap.add_argument("--idk-limit", type=int, default=0, help="train on a seeded sample of this many IDK-MRC examples")
+    ap.add_argument(
+        "--init-weights",
+        type=Path,
+        default=None,
+        help="start from the reader weights in this folder (e.g. the shipped ones) instead of the bare encoder",
+    )
+    ap.add_argument(
+        "--render-share",
+        type=float,
+        default=0.0,
+        help="share of the training questions replaced by their glossary rendering into English (seeded), so the "
+        "reader also sees English-worded questions over Indonesian passages",
+    )
     ap.add_argument("--save-every", type=int, default=100)
     ap.add_argument("--eval-every", type=int, default=0, help="steps between validations (0 = at each epoch's end)")
     ap.add_argument("--threads", type=int, default=0)
@@ -105,7 +130,12 @@ def loss_fn(model, batch) -> torch.Tensor:
 
 
 def setup_model(args):
-    model = build_reader_model()
+    if args.init_weights:
+        from safetensors.torch import load_file
+
+        model = build_reader_model(load_file(str(args.init_weights / WEIGHTS_FILE)))
+    else:
+        model = build_reader_model()
     enc = model.encoder
     frozen = [enc.word, enc.pos, enc.emb_ln] if args.freeze_layers > 0 else [enc.word]
     frozen += list(enc.layers[: args.freeze_layers])
@@ -186,13 +216,35 @@ def validate(model, args, cfg: ReaderConfig, valid, out: Path, step: int, info: 
     return figures
 
 
+def rendered_questions(examples: list[Example], share: float, seed: int) -> list[Example]:
+    """``examples`` with a seeded random ``share`` of the Indonesian questions replaced by their word-for-word
+    glossary rendering into English ("Kapan Universitas Indonesia dibangun?" -> "when university indonesia build");
+    a question the glossary leaves unchanged is kept as it is."""
+    from assistant.text.glossary import glossary
+
+    rng = random.Random(seed + 1)
+    terms = glossary()
+    out = []
+    for example in examples:
+        rendered = terms.render(example.question, "id") if rng.random() < share else ""
+        out.append(replace(example, question=rendered) if rendered.strip() else example)
+    return out
+
+
 def load_data(args, tok, cfg):
     train, _ = load_squad(args.data_dir / "train.json")
+    if args.idk_limit:
+        train = random.Random(args.seed).sample(train, args.idk_limit)
     extra_dropped = 0
+    if args.knowledge_questions:
+        written, extra_dropped = knowledge_examples(args.knowledge_questions, args.knowledge_dir)
+        train += written * args.knowledge_repeat
     if args.extra_squad:
         extra, extra_dropped = load_squad(args.data_dir / "trans_squad_valid.json", check_spans=True)
         random.Random(args.seed).shuffle(extra)
         train += extra[: args.extra_limit] if args.extra_limit else extra
+    if args.render_share:
+        train = rendered_questions(train, args.render_share, args.seed)
     valid, _ = load_squad(args.data_dir / "valid.json")
     windows = training_windows(tok, train, cfg)
     return train, windows, valid, extra_dropped
