@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from assistant.answering.citations import make_citation
 from assistant.answering.extractive import compose_extractive, with_span
-from assistant.answering.reading import Reading
+from assistant.answering.reading import Reading, SpanEvidence, reader_order
 from assistant.answering.scoring import Sentence
 from assistant.answering.terms import Alternatives, TermWeights, coverage
 from assistant.text.sentences import chunk_sentences
@@ -59,6 +59,19 @@ def raised_lines(passage: Passage, start: int, end: int) -> tuple[int, int]:
     return start, end
 
 
+def continuing_span(reading: Reading | None) -> SpanEvidence | None:
+    """The span of the reading that continues the source: among the other readings' passages whose span the reader
+    itself vouches for (a weaker one may come from a reading that does not continue it), the one ranked first in the
+    order answers use (:func:`reader_order`: retrieval score and reader margin combined). The highest margin alone
+    can come from a reading that only mentions the essay in passing."""
+    if reading is None:
+        return None
+    others = reading.without(lambda s: s.passage.chunk.metadata.get("kind") == "source")
+    spans = {id(s.passage): s for s in others.spans}
+    ranked = (spans[id(p)] for p in reader_order([s.passage for s in others.spans], others))
+    return next((s for s in ranked if s.answers), None)
+
+
 def partial_answer(
     question: str,
     language: str,
@@ -71,10 +84,7 @@ def partial_answer(
     """What the source says (``raised``) and what a related reading that continues it says (its best
     sentences, with the reader's span); None when no reading's sentence is available."""
     others = [s for s in sentences if s.passage.chunk.metadata.get("kind") != "source"]
-    # Only a span the reader itself vouches for: a weaker one may come from a reading that does not continue it.
-    span = (
-        reading.without(lambda s: s.passage.chunk.metadata.get("kind") == "source").best_answering if reading else None
-    )
+    span = continuing_span(reading)
     picked = with_span(span, others, limit)
     if not picked:
         return None
