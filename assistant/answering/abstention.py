@@ -12,8 +12,8 @@ from assistant.types import Answer, Passage
 # on factoid questions"): on knowledge/'s calibration set, evals/source, evals/readings and 150 + 150 TyDi-id /
 # IDK-MRC validation questions; evals/holdout, evals/students and evals/students2 are never fitted on. The last
 # signal is the reader's margin on factoid questions (0 on others).
-WEIGHTS = [-4.12, -6.86, 23.14, 0.72, 2.16, -2.38, -2.86, -0.97, -0.0, -0.72, 1.11, 4.87]
-BIAS = -17.19
+WEIGHTS = [-6.54, -7.23, 23.31, 0.2, 2.69, -2.26, -2.93, -1.34, 0.35, -0.79, 0.75, 5.02]
+BIAS = -15.11
 
 
 def answerable_probability(signals: Signals, weights: list[float] | None = None, bias: float | None = None) -> float:
