@@ -15,6 +15,14 @@ ASEAN menggelar konferensi tingkat menteri pertamanya tentang keamanan siber pad
 Forum itu kemudian diadakan setiap tahun, biasanya bersamaan dengan Singapore International Cyber Week.
 """
 
+SINGAPORE = {  # an answerable question whose answer lies in its evidence sentence
+    "reading": "kerja-sama.md",
+    "question": "Where was the first ASEAN cyber ministers' meeting?",
+    "answerable": True,
+    "answer": "di Singapura",
+    "evidence": "ASEAN menggelar konferensi tingkat menteri pertamanya tentang keamanan siber pada 2016 di Singapura.",
+}
+
 
 def _write(folder: Path, rows: list[dict]) -> Path:
     (folder / "kerja-sama.md").write_text(READING, encoding="utf-8")
@@ -25,14 +33,7 @@ def _write(folder: Path, rows: list[dict]) -> Path:
 
 def test_written_questions_become_examples_over_the_indexed_chunk(tmp_path):
     rows = [
-        {
-            "reading": "kerja-sama.md",
-            "question": "Where was the first ASEAN cyber ministers' meeting?",
-            "answerable": True,
-            "answer": "di Singapura",
-            "evidence": "ASEAN menggelar konferensi tingkat menteri pertamanya tentang keamanan siber pada 2016 di "
-            "Singapura.",
-        },
+        SINGAPORE,
         {
             "reading": "kerja-sama.md",
             "question": "Siapa yang memimpin konferensi pertama itu?",
@@ -117,16 +118,7 @@ def test_training_starts_from_given_weights_and_resumes_from_its_checkpoint(tmp_
     _squad(data / "valid.json")
     questions = _write(
         tmp_path,
-        [
-            {
-                "reading": "kerja-sama.md",
-                "question": "Where was the first ASEAN cyber ministers' meeting?",
-                "answerable": True,
-                "answer": "di Singapura",
-                "evidence": "ASEAN menggelar konferensi tingkat menteri pertamanya tentang keamanan siber pada 2016 di "
-                "Singapura.",
-            }
-        ],
+        [SINGAPORE],
     )
     common = [
         "--data-dir", str(data), "--out", str(tmp_path / "out"), "--work-dir", str(tmp_path / "work"),
