@@ -236,15 +236,16 @@ def load_data(args, tok, cfg):
     if args.idk_limit:
         train = random.Random(args.seed).sample(train, args.idk_limit)
     extra_dropped = 0
-    if args.knowledge_questions:
-        written, extra_dropped = knowledge_examples(args.knowledge_questions, args.knowledge_dir)
-        train += written * args.knowledge_repeat
     if args.extra_squad:
         extra, extra_dropped = load_squad(args.data_dir / "trans_squad_valid.json", check_spans=True)
         random.Random(args.seed).shuffle(extra)
         train += extra[: args.extra_limit] if args.extra_limit else extra
-    if args.render_share:
+    if args.render_share:  # the Indonesian questions only: the written ones below are half English already
         train = rendered_questions(train, args.render_share, args.seed)
+    if args.knowledge_questions:
+        written, dropped = knowledge_examples(args.knowledge_questions, args.knowledge_dir)
+        train += written * args.knowledge_repeat
+        extra_dropped += dropped
     valid, _ = load_squad(args.data_dir / "valid.json")
     windows = training_windows(tok, train, cfg)
     return train, windows, valid, extra_dropped
@@ -261,7 +262,7 @@ def train(args) -> None:
     t0 = time.time()
     examples, windows, valid, dropped = load_data(args, tok, cfg)
     print(
-        f"{len(examples)} examples -> {len(windows)} windows ({dropped} extra dropped: span mismatch); "
+        f"{len(examples)} examples -> {len(windows)} windows ({dropped} extra dropped: span or evidence mismatch); "
         f"{time.time() - t0:.0f} s",
         flush=True,
     )
