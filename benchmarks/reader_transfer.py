@@ -34,10 +34,13 @@ def trained_readings() -> set[str]:
 
 
 def auc(pos: list[float], neg: list[float]) -> float:
-    """ROC AUC: the chance that an answerable question scores above an unanswerable one (ties count half)."""
+    """ROC AUC: the chance that an answerable question scores above an unanswerable one (ties count half); nan
+    when either class is empty."""
+    from sklearn.metrics import roc_auc_score
+
     if not pos or not neg:
         return float("nan")
-    return sum((p > n) + 0.5 * (p == n) for p in pos for n in neg) / (len(pos) * len(neg))
+    return float(roc_auc_score([1] * len(pos) + [0] * len(neg), pos + neg))
 
 
 def question_rows(assistant, sets: dict[str, list[Path]]) -> list[dict]:
